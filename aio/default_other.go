@@ -1,0 +1,7 @@
+//go:build !linux && !freebsd
+
+package aio
+
+// newDefaultBackend is the portable backend where the OS offers no kernel
+// AIO this package drives.
+func newDefaultBackend(limit int) (backend, int, error) { return newPortableBackend(limit) }

@@ -1,0 +1,49 @@
+package aio
+
+import (
+	"errors"
+	"syscall"
+)
+
+// Errors of the state machine. Kernel errors reported through Result and
+// Submit keep their errno: errors.Is(err, syscall.EBADF) works.
+var (
+	// ErrInProgress: the request is in flight (Result, Prepare*), or the
+	// kernel could not cancel it because it is already running (Cancel).
+	ErrInProgress = errors.New("aio: request in progress")
+	// ErrNotSubmitted: Result or Cancel on a request that was never submitted.
+	ErrNotSubmitted = errors.New("aio: request not submitted")
+	// ErrAlreadyCompleted: Cancel on a request that has already completed.
+	ErrAlreadyCompleted = errors.New("aio: request already completed")
+	// ErrCanceled is the Result of a request that was canceled. It also
+	// matches syscall.ECANCELED.
+	ErrCanceled error = &errnoSentinel{"aio: request canceled", syscall.ECANCELED}
+	// ErrBusy: a second concurrent Wait, or Close with requests in flight or
+	// a waiter inside Wait.
+	ErrBusy = errors.New("aio: context busy")
+	// ErrNoRequests: Wait with nothing in flight, unless
+	// Config.WaitWithoutPending is set.
+	ErrNoRequests = errors.New("aio: no requests in flight")
+	// ErrInterrupted: Wait ended by Wakeup.
+	ErrInterrupted = errors.New("aio: wait interrupted by Wakeup")
+	// ErrClosed: the context is closed.
+	ErrClosed = errors.New("aio: context closed")
+	// ErrNotSupported: the system offers no kernel AIO.
+	ErrNotSupported = errors.New("aio: not supported on this system")
+	// ErrInvalidState: a transition the state machine does not allow, such
+	// as submitting a request that is not Prepared.
+	ErrInvalidState = errors.New("aio: invalid request state")
+	// ErrAgain: a request was refused for lack of resources (kernel queue
+	// full, or MaxRequests reached); it stays Prepared. Wait for
+	// completions and submit it again. It also matches syscall.EAGAIN.
+	ErrAgain error = &errnoSentinel{"aio: out of resources, try again", syscall.EAGAIN}
+)
+
+// errnoSentinel is a sentinel error that also matches one errno.
+type errnoSentinel struct {
+	msg   string
+	errno syscall.Errno
+}
+
+func (e *errnoSentinel) Error() string { return e.msg }
+func (e *errnoSentinel) Unwrap() error { return e.errno }

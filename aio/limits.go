@@ -1,0 +1,47 @@
+package aio
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// Limits are the system's bounds for asynchronous I/O.
+type Limits struct {
+	// MaxOutstanding is how many requests the kernel lets one process have
+	// in flight before it refuses more (FreeBSD:
+	// vfs.aio.max_aio_queue_per_proc; Linux: fs.aio-max-nr).
+	MaxOutstanding int
+	// BatchMax is the most requests one kernel submission call takes
+	// (FreeBSD: p1003_1b.aio_listio_max). Submit splits larger batches.
+	BatchMax int
+	// BufferAlignment is the alignment O_DIRECT needs of buffers, offsets
+	// and lengths; 0 if the kernel needs none.
+	BufferAlignment int
+}
+
+// SystemLimits reports the limits of the kernel AIO this package drives on
+// this system, or ErrNotSupported where it drives none (the portable
+// backend then serves DefaultBackend).
+func SystemLimits() (Limits, error) { return systemLimits() }
+
+var alignment = sync.OnceValue(func() int {
+	l, err := SystemLimits()
+	if err != nil || l.BufferAlignment <= 0 {
+		return 4096
+	}
+	return l.BufferAlignment
+})
+
+// AlignedBuffer returns n bytes whose start is aligned for O_DIRECT on this
+// system (SystemLimits().BufferAlignment, or 4096 where that is 0 or
+// unknown). The memory is ordinary Go heap memory, which the garbage
+// collector never moves; it lives as long as the slice is referenced.
+func AlignedBuffer(n int) []byte {
+	if n <= 0 {
+		return []byte{}
+	}
+	a := alignment()
+	b := make([]byte, n+a)
+	off := (a - int(uintptr(unsafe.Pointer(&b[0]))%uintptr(a))) % a
+	return b[off : off+n : off+n]
+}

@@ -1,0 +1,5 @@
+//go:build !linux && !freebsd
+
+package aio
+
+func systemLimits() (Limits, error) { return Limits{}, ErrNotSupported }
