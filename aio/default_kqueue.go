@@ -2,5 +2,5 @@
 
 package aio
 
-// newDefaultBackend: the portable backend until the FreeBSD backend lands.
-func newDefaultBackend(limit int) (backend, int, error) { return newPortableBackend(limit) }
+// newDefaultBackend is POSIX AIO with kqueue completions.
+func newDefaultBackend(limit int) (backend, int, error) { return newKqueueBackend(limit) }

@@ -1,0 +1,257 @@
+//go:build freebsd || (linux && fbsdmodel)
+
+package aio
+
+import (
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/fileaio/fileaio/sys"
+	"golang.org/x/sys/unix"
+)
+
+// The FreeBSD backend: POSIX AIO submitted with lio_listio (reads and
+// writes) and aio_fsync (flushes), completions reported as EVFILT_AIO
+// events on the context's own kqueue, each collected with exactly one
+// aio_return by the harvester. Under the fbsdmodel build tag the same code
+// runs on Linux over internal/fbsdmodel instead of the kernel.
+
+// wakeIdent is the ident of the EVFILT_USER event Wakeup triggers.
+const wakeIdent = 1
+
+type kqueueBackend struct {
+	kq    int
+	batch int // lio_listio's limit (p1003_1b.aio_listio_max)
+
+	list []*sys.Aiocb // lio_listio's list, refilled for every call
+	kevs []sys.Kevent_t
+	ts   sys.Timespec
+	trig [1]sys.Kevent_t // the NOTE_TRIGGER change
+}
+
+func newKqueueBackend(limit int) (backend, int, error) {
+	lim, err := systemLimits()
+	if err != nil {
+		return nil, 0, err
+	}
+	limit = min(limit, lim.MaxOutstanding)
+	kq, err := sys.Kqueue()
+	if err != nil {
+		return nil, 0, err
+	}
+	b := &kqueueBackend{
+		kq:    kq,
+		batch: max(min(lim.BatchMax, limit), 1),
+		kevs:  make([]sys.Kevent_t, maxEvents),
+		trig:  [1]sys.Kevent_t{{Ident: wakeIdent, Filter: sys.EVFILT_USER, Fflags: sys.NOTE_TRIGGER}},
+	}
+	b.list = make([]*sys.Aiocb, 0, b.batch)
+	reg := []sys.Kevent_t{{Ident: wakeIdent, Filter: sys.EVFILT_USER, Flags: sys.EV_ADD | sys.EV_CLEAR}}
+	if _, err := sys.Kevent(kq, reg, nil, nil); err != nil {
+		unix.Close(kq)
+		return nil, 0, err
+	}
+	return b, limit, nil
+}
+
+func (b *kqueueBackend) batchMax() int { return b.batch }
+
+// submit sends runs of reads and writes to lio_listio and each flush to
+// aio_fsync, in order, so that a flush follows the writes before it. Once
+// the kernel lacks resources for one request, the rest of the batch is not
+// offered and stays Prepared.
+func (b *kqueueBackend) submit(batch []*Request, res []syscall.Errno) {
+	start := 0
+	for i, r := range batch {
+		b.fill(r)
+		if r.op != opFlush && r.op != opDataSync {
+			continue
+		}
+		if b.listio(batch[start:i], res[start:i]) {
+			markAgain(res[i:])
+			return
+		}
+		start = i + 1
+		op := sys.O_SYNC
+		if r.op == opDataSync {
+			op = sys.O_DSYNC
+		}
+		// aio_fsync reports failure as -1 with errno: judge the errno.
+		if err := sys.AioFsync(op, &r.cb.aiocb); err != nil {
+			res[i] = errnoOf(err)
+			if res[i] == syscall.EAGAIN {
+				markAgain(res[i+1:])
+				return
+			}
+		}
+	}
+	b.listio(batch[start:], res[start:])
+}
+
+// fill writes r's aiocb from scratch: every field zero (so the kernel's
+// write-back at submission is unambiguous), then the operation and a
+// SIGEV_KEVENT notification to this kqueue, one-shot, whose udata is r's
+// slot and generation.
+func (b *kqueueBackend) fill(r *Request) {
+	cb := &r.cb.aiocb
+	*cb = sys.Aiocb{Fildes: int32(r.fd), Offset: r.off}
+	switch r.op {
+	case opRead, opWrite:
+		cb.LioOpcode = sys.LIO_WRITE
+		if r.op == opRead {
+			cb.LioOpcode = sys.LIO_READ
+		}
+		if len(r.buf) > 0 {
+			cb.Buf = &r.buf[0]
+		}
+		cb.Nbytes = uint64(len(r.buf))
+	case opReadv, opWritev:
+		cb.LioOpcode = sys.LIO_WRITEV
+		if r.op == opReadv {
+			cb.LioOpcode = sys.LIO_READV
+		}
+		iov := r.cb.iov[:0]
+		for _, p := range r.bufs {
+			v := sys.Iovec{Len: uint64(len(p))}
+			if len(p) > 0 {
+				v.Base = &p[0]
+			}
+			iov = append(iov, v)
+		}
+		r.cb.iov = iov
+		if len(iov) > 0 {
+			r.pins.Pin(unsafe.Pointer(&iov[0]), uintptr(len(iov))*unsafe.Sizeof(iov[0]))
+			cb.Buf = (*byte)(unsafe.Pointer(&iov[0]))
+		}
+		cb.Nbytes = uint64(len(iov))
+	}
+	cb.Sigevent.Notify = sys.SIGEV_KEVENT
+	cb.Sigevent.SetKqueue(b.kq)
+	cb.Sigevent.KeventFlags = sys.EV_ONESHOT
+	cb.Sigevent.Value = token(r.slot, r.gen)
+}
+
+// listio submits reads and writes with one lio_listio(LIO_NOWAIT) and
+// sorts out each entry. It reports whether the kernel lacked resources.
+func (b *kqueueBackend) listio(reqs []*Request, res []syscall.Errno) (again bool) {
+	if len(reqs) == 0 {
+		return false
+	}
+	list := b.list[:0]
+	for _, r := range reqs {
+		list = append(list, &r.cb.aiocb)
+	}
+	err := sys.LioListio(sys.LIO_NOWAIT, list, nil)
+	clear(list)
+	if err == nil {
+		return false
+	}
+	errno := errnoOf(err)
+	if errno != syscall.EAGAIN && errno != syscall.EIO {
+		// The call as a whole was refused: the kernel queued nothing.
+		for i := range res {
+			res[i] = errno
+		}
+		return false
+	}
+	for i, r := range reqs {
+		res[i] = b.entryOutcome(&r.cb.aiocb)
+		if res[i] == syscall.EAGAIN {
+			again = true
+		}
+	}
+	return again
+}
+
+// entryOutcome classifies one entry of a partly failed lio_listio from what
+// the kernel wrote into its aiocb at submission: EINPROGRESS means queued,
+// status -1 with an errno means rejected with it. Anything else is asked of
+// aio_error.
+func (b *kqueueBackend) entryOutcome(cb *sys.Aiocb) syscall.Errno {
+	switch p := cb.Private; {
+	case p.Error == int64(syscall.EINPROGRESS):
+		return 0
+	case p.Status == -1 && p.Error > 0:
+		return syscall.Errno(p.Error)
+	}
+	v, err := sys.AioError(cb)
+	switch {
+	case err != nil:
+		return errnoOf(err)
+	case v == int(syscall.EINPROGRESS), v == 0:
+		return 0
+	}
+	return syscall.Errno(v)
+}
+
+func markAgain(res []syscall.Errno) {
+	for i := range res {
+		res[i] = syscall.EAGAIN
+	}
+}
+
+// wait collects completion events; the wakeup event only sets woke.
+func (b *kqueueBackend) wait(evs []event, timeout time.Duration) (int, bool, error) {
+	var ts *sys.Timespec
+	if timeout >= 0 {
+		b.ts = sys.Timespec{Sec: int64(timeout / time.Second), Nsec: int64(timeout % time.Second)}
+		ts = &b.ts
+	}
+	k, err := sys.Kevent(b.kq, nil, b.kevs[:min(len(evs), len(b.kevs))], ts)
+	if err != nil {
+		return 0, false, err
+	}
+	n, woke := 0, false
+	for i := range b.kevs[:k] {
+		kev := &b.kevs[i]
+		switch kev.Filter {
+		case sys.EVFILT_USER:
+			woke = true
+		case sys.EVFILT_AIO:
+			slot, gen := untoken(uint64(kev.Udata))
+			evs[n] = event{slot: slot, gen: gen, ident: kev.Ident, errno: syscall.Errno(kev.Data)}
+			n++
+		}
+	}
+	return n, woke, nil
+}
+
+// finish calls aio_return, exactly once per job: it frees the kernel's job
+// and turns a failed job's -1 into its errno.
+func (b *kqueueBackend) finish(r *Request, ev *event) (int, syscall.Errno, bool) {
+	cb := &r.cb.aiocb
+	if ev.ident != uintptr(unsafe.Pointer(cb)) {
+		return 0, 0, false
+	}
+	n, err := sys.AioReturn(cb)
+	if err != nil {
+		return 0, errnoOf(err), true
+	}
+	return n, 0, true
+}
+
+func (b *kqueueBackend) cancel(r *Request) (cancelOutcome, error) {
+	v, err := sys.AioCancel(r.fd, &r.cb.aiocb)
+	if err != nil {
+		return 0, err
+	}
+	switch v {
+	case sys.AIO_CANCELED:
+		return cancelDone, nil
+	case sys.AIO_NOTCANCELED:
+		return cancelNotCanceled, nil
+	}
+	return cancelAllDone, nil
+}
+
+func (b *kqueueBackend) wake() error {
+	for {
+		_, err := sys.Kevent(b.kq, b.trig[:], nil, nil)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+func (b *kqueueBackend) close() error { return unix.Close(b.kq) }
