@@ -69,6 +69,7 @@ type Context struct {
 	gens     []uint32   // generation of each slot, bumped when it is freed
 	free     []uint32   // free slot indexes
 	ready    []*Request // finished without a kernel event, to deliver first
+	batch    []*Request // the chunk handed to the backend
 	res      []syscall.Errno
 	evs      []event
 
@@ -111,6 +112,7 @@ func newContext(cfg Config, be backend, limit int) *Context {
 		slots: make([]*Request, limit),
 		gens:  make([]uint32, limit),
 		free:  make([]uint32, limit),
+		batch: make([]*Request, be.batchMax()),
 		res:   make([]syscall.Errno, be.batchMax()),
 		evs:   make([]event, maxEvents),
 	}
@@ -199,7 +201,12 @@ func (c *Context) submitChunk(chunk []*Request) (accepted int, again bool) {
 	}
 	res := c.res[:len(chunk)]
 	clear(res)
-	c.be.submit(chunk, res)
+	// The backend gets a copy of chunk in c's own slice: a slice passed
+	// through the interface escapes, and Submit's variadic argument would
+	// then be allocated on every call.
+	batch := c.batch[:copy(c.batch, chunk)]
+	c.be.submit(batch, res)
+	clear(batch)
 	for i, r := range chunk {
 		switch res[i] {
 		case 0:
