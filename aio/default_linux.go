@@ -2,8 +2,80 @@
 
 package aio
 
-// newDefaultBackend: the portable backend until the Linux kernel AIO backend lands.
-func newDefaultBackend(limit int) (backend, int, error) { return newPortableBackend(limit) }
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
 
-// systemLimits: placeholder until the Linux kernel AIO backend lands.
-func systemLimits() (Limits, error) { return Limits{}, ErrNotSupported }
+	"golang.org/x/sys/unix"
+)
+
+// newDefaultBackend is the kernel AIO backend, or the portable one where
+// the kernel has no usable AIO (ENOSYS, or io_setup refused by a seccomp
+// filter, or no IOCB_CMD_POLL).
+func newDefaultBackend(limit int) (backend, int, error) {
+	b, n, err := newLinuxBackend(limit)
+	switch {
+	case errors.Is(err, ErrNotSupported):
+		return newPortableBackend(limit)
+	case err != nil:
+		return nil, 0, err
+	}
+	return b, n, nil
+}
+
+// aioMaxNrPath holds fs.aio-max-nr, the system-wide bound on the requests
+// of all kernel AIO contexts together; io_setup fails with EAGAIN past it.
+const aioMaxNrPath = "/proc/sys/fs/aio-max-nr"
+
+// systemLimits reports fs.aio-max-nr as MaxOutstanding, the largest
+// context this package creates as BatchMax (io_submit takes a context's
+// whole capacity in one call), and the logical block size of the device
+// holding os.TempDir() as BufferAlignment (4096 if unknown).
+func systemLimits() (Limits, error) {
+	maxNr, err := readSysInt(aioMaxNrPath)
+	if err != nil {
+		return Limits{}, fmt.Errorf("aio: %w (%w)", ErrNotSupported, err)
+	}
+	return Limits{
+		MaxOutstanding:  maxNr,
+		BatchMax:        min(max(maxNr-1, 1), maxKernelContext),
+		BufferAlignment: logicalBlockSize(os.TempDir()),
+	}, nil
+}
+
+// clampLimit bounds a context's requests by fs.aio-max-nr, less the poll
+// job's place, and by what io_setup accepts.
+func clampLimit(limit int) int {
+	if maxNr, err := readSysInt(aioMaxNrPath); err == nil {
+		limit = min(limit, maxNr-1)
+	}
+	return max(min(limit, maxKernelContext), 1)
+}
+
+// logicalBlockSize reads queue/logical_block_size of the block device
+// holding dir, or of the disk a partition belongs to.
+func logicalBlockSize(dir string) int {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return 4096
+	}
+	dev := fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))
+	for _, p := range []string{dev + "/queue/logical_block_size", dev + "/../queue/logical_block_size"} {
+		if n, err := readSysInt(p); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 4096
+}
+
+// readSysInt reads a file of /proc or /sys that holds one integer.
+func readSysInt(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}

@@ -1,0 +1,251 @@
+//go:build linux && !fbsdmodel
+
+package aio
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/fileaio/fileaio/sys"
+	"golang.org/x/sys/unix"
+)
+
+// The Linux backend drives kernel AIO (io_submit, io_getevents), one kernel
+// AIO context per Context.
+//
+// Linux AIO is asynchronous only for files opened with O_DIRECT, whose
+// buffers, offsets and lengths are aligned (AlignedBuffer,
+// Limits.BufferAlignment). A buffered read or write is performed inside
+// io_submit: Submit then blocks until the data is copied, and the request
+// is already done when Wait collects it. That is correct, only not
+// concurrent.
+//
+// Cancel cannot stop a file read, write or sync: Linux only cancels jobs
+// that wait on something (such as polls), and io_cancel cannot tell a
+// running file job from a finished one whose event Wait has not collected.
+// Cancel on a submitted request therefore reports ErrInProgress, and the
+// request completes with its normal result.
+//
+// Wakeup writes an eventfd on which a poll job (IOCB_CMD_POLL) is kept
+// armed in the AIO context, so a blocked io_getevents returns with the
+// poll's completion. The eventfd's counter holds a wakeup that lands before
+// the waiter blocks, or while the poll is being re-armed: the re-armed poll
+// completes at once.
+
+// wakeData is the aio_data of the poll job; token never produces it, as
+// slot indexes stay far below 2^32-1.
+const wakeData = math.MaxUint64
+
+// maxKernelContext is the largest context io_setup accepts: the kernel
+// doubles the count and caps the ring at 0x10000000 bytes of io_events.
+const maxKernelContext = 0x10000000 / 32 / 2
+
+type linuxBackend struct {
+	ctx   uintptr // the kernel AIO context
+	limit int
+	efd   int    // the eventfd Wakeup writes
+	one   []byte // the eventfd increment, 1 in host order
+
+	// Used under the Context's mutex.
+	ptrs     []*sys.Iocb // io_submit's iocb pointer array
+	canceled sys.IoEvent // io_cancel's result, unused by kernels since 3.11
+
+	// Used by the waiter only.
+	poll    sys.Iocb // IOCB_CMD_POLL on efd; its address is its identity
+	pollPtr [1]*sys.Iocb
+	armed   bool
+	events  []sys.IoEvent
+	ts      unix.Timespec
+	drained []byte
+}
+
+// newLinuxBackend creates the kernel AIO context for limit requests (plus
+// the poll job), clamped to fs.aio-max-nr. The error matches ErrAgain when
+// fs.aio-max-nr, shared by all processes, has no room left, and
+// ErrNotSupported when the kernel has no AIO or no IOCB_CMD_POLL (before
+// Linux 4.18).
+func newLinuxBackend(limit int) (*linuxBackend, int, error) {
+	limit = clampLimit(limit)
+	ctx, err := sys.IoSetup(limit + 1)
+	if err != nil {
+		return nil, 0, ioSetupError(limit+1, err)
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		_ = sys.IoDestroy(ctx)
+		return nil, 0, os.NewSyscallError("eventfd", err)
+	}
+	b := &linuxBackend{
+		ctx:     ctx,
+		limit:   limit,
+		efd:     efd,
+		one:     binary.NativeEndian.AppendUint64(nil, 1),
+		ptrs:    make([]*sys.Iocb, limit),
+		events:  make([]sys.IoEvent, maxEvents),
+		drained: make([]byte, 8),
+	}
+	b.poll = sys.Iocb{Data: wakeData, LioOpcode: sys.IOCB_CMD_POLL, Fildes: uint32(efd), Buf: unix.POLLIN}
+	b.pollPtr[0] = &b.poll
+	if err := b.arm(); err != nil {
+		_ = b.close()
+		if err == syscall.EINVAL {
+			return nil, 0, fmt.Errorf("io_submit(IOCB_CMD_POLL): %w (%w)", ErrNotSupported, err)
+		}
+		return nil, 0, os.NewSyscallError("io_submit(IOCB_CMD_POLL)", err)
+	}
+	return b, limit, nil
+}
+
+// ioSetupError explains a failed io_setup(nr).
+func ioSetupError(nr int, err error) error {
+	switch err {
+	case syscall.EAGAIN:
+		return fmt.Errorf("io_setup(%d): no room under the system-wide fs.aio-max-nr: %w", nr, ErrAgain)
+	case syscall.ENOSYS, syscall.EPERM:
+		return fmt.Errorf("io_setup(%d): %w (%w)", nr, ErrNotSupported, err)
+	}
+	return os.NewSyscallError("io_setup", err)
+}
+
+func (b *linuxBackend) batchMax() int { return b.limit }
+
+// submit queues batch with one io_submit, then again from each entry the
+// kernel stopped at: EAGAIN refuses that entry and the rest, another errno
+// rejects that entry alone.
+func (b *linuxBackend) submit(batch []*Request, res []syscall.Errno) {
+	ptrs := b.ptrs[:len(batch)]
+	for i, r := range batch {
+		r.cb.fill(r, token(r.slot, r.gen))
+		ptrs[i] = &r.cb.iocb
+	}
+	for i := 0; i < len(ptrs); {
+		n, err := sys.IoSubmit(b.ctx, ptrs[i:])
+		if n > 0 {
+			i += n
+			continue
+		}
+		switch errno := errnoOf(err); errno {
+		case syscall.EINTR:
+		case 0, syscall.EAGAIN:
+			for j := i; j < len(res); j++ {
+				res[j] = syscall.EAGAIN
+			}
+			i = len(ptrs)
+		default:
+			res[i] = errno
+			i++
+		}
+	}
+	clear(ptrs)
+}
+
+func (b *linuxBackend) wait(evs []event, timeout time.Duration) (int, bool, error) {
+	if !b.armed {
+		if err := b.arm(); err != nil {
+			return 0, false, os.NewSyscallError("io_submit(IOCB_CMD_POLL)", err)
+		}
+	}
+	if len(b.events) < len(evs) {
+		b.events = make([]sys.IoEvent, len(evs))
+	}
+	var ts *unix.Timespec
+	if timeout >= 0 {
+		b.ts = unix.NsecToTimespec(int64(timeout))
+		ts = &b.ts
+	}
+	k, err := sys.IoGetevents(b.ctx, 1, b.events[:len(evs)], ts)
+	if err == syscall.EINTR {
+		return 0, false, err
+	}
+	if err != nil {
+		return 0, false, os.NewSyscallError("io_getevents", err)
+	}
+	n, woke := 0, false
+	for _, kev := range b.events[:k] {
+		if kev.Data == wakeData {
+			woke = true
+			continue
+		}
+		ev := &evs[n]
+		ev.slot, ev.gen = untoken(kev.Data)
+		ev.ident, ev.res, ev.errno = uintptr(kev.Obj), kev.Res, 0
+		if kev.Res < 0 {
+			ev.res, ev.errno = 0, syscall.Errno(-kev.Res)
+		}
+		n++
+	}
+	if woke {
+		_, _ = unix.Read(b.efd, b.drained) // a wake left in the counter only ends the next wait early
+		if err := b.arm(); err != nil {
+			return n, true, os.NewSyscallError("io_submit(IOCB_CMD_POLL)", err)
+		}
+	}
+	return n, woke, nil
+}
+
+// arm queues the poll job; a wakeup already counted in the eventfd
+// completes it at once.
+func (b *linuxBackend) arm() error {
+	for {
+		n, err := sys.IoSubmit(b.ctx, b.pollPtr[:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return err
+		case n != 1:
+			return syscall.EAGAIN
+		}
+		b.armed = true
+		return nil
+	}
+}
+
+func (b *linuxBackend) finish(r *Request, ev *event) (int, syscall.Errno, bool) {
+	if ev.ident != uintptr(unsafe.Pointer(&r.cb.iocb)) {
+		return 0, 0, false
+	}
+	n, errno := eventResult(ev)
+	return n, errno, true
+}
+
+// cancel reports cancelNotCanceled for every file job (see the comment at
+// the top of this file). A kernel that does cancel reports EINPROGRESS (0
+// on some kernels), and the job's event still arrives through io_getevents.
+func (b *linuxBackend) cancel(r *Request) (cancelOutcome, error) {
+	switch err := sys.IoCancel(b.ctx, &r.cb.iocb, &b.canceled); err {
+	case nil, syscall.EINPROGRESS:
+		return cancelDone, nil
+	case syscall.EINVAL, syscall.EAGAIN:
+		return cancelNotCanceled, nil
+	default:
+		return cancelNotCanceled, os.NewSyscallError("io_cancel", err)
+	}
+}
+
+func (b *linuxBackend) wake() error {
+	_, err := unix.Write(b.efd, b.one)
+	if err != nil && err != syscall.EAGAIN { // EAGAIN: the counter is already full
+		return os.NewSyscallError("write(eventfd)", err)
+	}
+	return nil
+}
+
+// close destroys the AIO context, which cancels the poll job, then closes
+// the eventfd the poll referred to.
+func (b *linuxBackend) close() error {
+	var destroyErr, closeErr error
+	if err := sys.IoDestroy(b.ctx); err != nil {
+		destroyErr = os.NewSyscallError("io_destroy", err)
+	}
+	if err := unix.Close(b.efd); err != nil {
+		closeErr = os.NewSyscallError("close(eventfd)", err)
+	}
+	return errors.Join(destroyErr, closeErr)
+}
