@@ -1,0 +1,61 @@
+//go:build linux
+
+package fbsdmodel
+
+import (
+	"cmp"
+	"slices"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// AioCancel is aio_cancel(2) (§C). It considers the unfinished jobs whose
+// aiocb holds descriptor number fd (and whose address is cb, unless cb is
+// nil). Jobs no worker has taken yet, and parked fsyncs, are canceled: they
+// complete at once with -1/ECANCELED and their kevent is posted; they still
+// need aio_return. With cb it answers AIO_CANCELED, AIO_NOTCANCELED (the job
+// runs) or AIO_ALLDONE (no such unfinished job); with a nil cb,
+// AIO_NOTCANCELED if any match runs, else AIO_CANCELED if any was canceled,
+// else AIO_ALLDONE. A bad fd is EBADF. cb is never read or written.
+func (k *Kernel) AioCancel(fd int, cb unsafe.Pointer) (int, error) {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err != nil {
+		return -1, unix.EBADF
+	}
+	k.enter()
+	defer k.mu.Unlock()
+	var match []*job
+	for _, list := range k.jobs {
+		for _, j := range list {
+			if j.fd == fd && j.state != done && (cb == nil || j.uaddr == uintptr(cb)) {
+				match = append(match, j)
+			}
+		}
+	}
+	slices.SortFunc(match, func(a, b *job) int { return cmp.Compare(a.seq, b.seq) })
+	if cb != nil && len(match) > 1 {
+		match = match[:1] // kaio_jobqueue order: the oldest
+	}
+	canceled, notCanceled := 0, 0
+	for _, j := range match {
+		switch j.state {
+		case queued:
+			k.queue = slices.DeleteFunc(k.queue, func(x *job) bool { return x == j })
+			fallthrough
+		case parked:
+			k.completeLocked(j, -1, unix.ECANCELED)
+			canceled++
+		default:
+			notCanceled++
+		}
+	}
+	switch {
+	case cb != nil && canceled > 0:
+		return AIO_CANCELED, nil
+	case notCanceled > 0:
+		return AIO_NOTCANCELED, nil
+	case canceled > 0:
+		return AIO_CANCELED, nil
+	}
+	return AIO_ALLDONE, nil
+}

@@ -1,0 +1,175 @@
+//go:build linux
+
+package fbsdmodel
+
+import (
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kevent is kevent(2) (FreeBSD 12+ layout): it applies the nchanges changes
+// at changes, then writes at most nevents events to events, waiting up to
+// the timespec at timeout (nil: forever; zero: poll). A change that fails is
+// reported as an EV_ERROR event while there is room, else as the call's
+// error. A blocking call may end early with EINTR, never when an event is
+// ready (§G EINTR).
+func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events unsafe.Pointer, nevents int, timeout unsafe.Pointer) (int, error) {
+	if nchanges < 0 || nevents < 0 {
+		return -1, unix.EINVAL
+	}
+	poll, deadline, e := readTimeout(timeout)
+	if e != 0 {
+		return -1, e
+	}
+	k.enter()
+	defer k.mu.Unlock()
+	q := k.kqs[kq]
+	if q == nil {
+		return -1, unix.EBADF
+	}
+	n := 0
+	for i := range nchanges {
+		ch := loadKevent(changes, i)
+		e := k.changeLocked(q, ch)
+		if e == 0 && ch.flags&EV_RECEIPT == 0 {
+			continue
+		}
+		if n == nevents {
+			if e == 0 {
+				continue
+			}
+			return -1, e
+		}
+		ch.flags, ch.data = EV_ERROR, int64(e)
+		storeKevent(events, n, ch)
+		n++
+	}
+	if n > 0 || nevents == 0 {
+		return n, nil
+	}
+	var eintr time.Time
+	if !poll && k.rng.IntN(100) < k.cfg.EINTRPercent {
+		eintr = time.Now().Add(time.Duration(k.rng.Int64N(int64(2 * time.Millisecond))))
+	}
+	for {
+		if q.closed {
+			return -1, unix.EBADF
+		}
+		if n := q.collect(events, nevents); n > 0 || poll {
+			return n, nil
+		}
+		now := time.Now()
+		if !deadline.IsZero() && !now.Before(deadline) {
+			return 0, nil
+		}
+		wake := deadline
+		if !eintr.IsZero() {
+			if !now.Before(eintr) {
+				return -1, unix.EINTR
+			}
+			if wake.IsZero() || eintr.Before(wake) {
+				wake = eintr
+			}
+		}
+		k.sleepLocked(wake)
+	}
+}
+
+// readTimeout reads a struct timespec: nil waits forever, {0, 0} polls, an
+// invalid one is EINVAL.
+func readTimeout(ts unsafe.Pointer) (poll bool, deadline time.Time, e syscall.Errno) {
+	if ts == nil {
+		return false, time.Time{}, 0
+	}
+	sec, nsec := int64(load64(ts, 0)), int64(load64(ts, 8))
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return false, time.Time{}, unix.EINVAL
+	}
+	if sec == 0 && nsec == 0 {
+		return true, time.Time{}, 0
+	}
+	const maxSec = 1<<31 - 1 // longer is forever, as kqueue_scan treats it
+	if sec > maxSec {
+		return false, time.Time{}, 0
+	}
+	return false, time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec)), 0
+}
+
+// changeLocked applies one change (kqueue_register). Userland may add only
+// EVFILT_USER knotes; EVFILT_AIO and EVFILT_LIO knotes are made by the AIO
+// calls (§A: filt_aioattach refuses with EPERM).
+func (k *Kernel) changeLocked(q *kqueue, ch kevent) syscall.Errno {
+	switch ch.filter {
+	case EVFILT_USER, EVFILT_AIO, EVFILT_LIO:
+	default:
+		k.violateLocked("kevent filter %d is not modelled", ch.filter)
+		return unix.EINVAL
+	}
+	key := knoteKey{ch.ident, ch.filter}
+	kn := q.knotes[key]
+	if kn == nil {
+		switch {
+		case ch.flags&EV_ADD == 0:
+			return unix.ENOENT
+		case ch.filter != EVFILT_USER:
+			return unix.EPERM
+		}
+		kn = &knote{kq: q, key: key, flags: ch.flags &^ (EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | EV_RECEIPT)}
+		q.knotes[key] = kn
+	}
+	if ch.flags&EV_DELETE != 0 {
+		kn.drop()
+		return 0
+	}
+	kn.udata = ch.udata
+	if ch.filter == EVFILT_USER {
+		kn.touchUser(ch.fflags)
+	}
+	if ch.flags&EV_DISABLE != 0 {
+		kn.disabled = true
+	}
+	if ch.flags&EV_ENABLE != 0 {
+		kn.disabled = false
+	}
+	kn.activate()
+	k.wakeLocked()
+	return 0
+}
+
+// touchUser is filt_usertouch (§G): NOTE_TRIGGER latches the event in the
+// kqueue; NOTE_FFAND, NOTE_FFOR and NOTE_FFCOPY edit the kept fflags.
+func (kn *knote) touchUser(fflags uint32) {
+	if fflags&NOTE_TRIGGER != 0 {
+		kn.triggered = true
+	}
+	v := fflags & NOTE_FFLAGSMASK
+	switch fflags & NOTE_FFCTRLMASK {
+	case NOTE_FFAND:
+		kn.sfflags &= v
+	case NOTE_FFOR:
+		kn.sfflags |= v
+	case NOTE_FFCOPY:
+		kn.sfflags = v
+	}
+}
+
+// collect writes up to max ready events, taking each queued knote at most
+// once per call (the kqueue_scan marker), and applies delivery to each.
+func (q *kqueue) collect(events unsafe.Pointer, max int) int {
+	n := 0
+	for scan := len(q.active); scan > 0 && n < max; scan-- {
+		kn := q.active[0]
+		q.active = q.active[1:]
+		kn.queued = false
+		if kn.dropped || kn.disabled || !kn.ready() {
+			continue
+		}
+		storeKevent(events, n, kn.event())
+		n++
+		kn.delivered()
+	}
+	return n
+}

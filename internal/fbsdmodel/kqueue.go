@@ -1,0 +1,173 @@
+//go:build linux
+
+package fbsdmodel
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// kqueue is one kqueue. Its descriptor is a real host descriptor (a memfd)
+// so that the program can close it; the kernel remembers the file's identity
+// to notice the close.
+type kqueue struct {
+	fd       int
+	dev, ino uint64
+	knotes   map[knoteKey]*knote
+	active   []*knote // events waiting to be collected, oldest first
+	closed   bool
+}
+
+type knoteKey struct {
+	ident  uintptr
+	filter int16
+}
+
+// knote is one registered event.
+type knote struct {
+	kq       *kqueue
+	key      knoteKey
+	flags    uint16 // the EV_ONESHOT, EV_CLEAR, EV_DISPATCH (and other kept) flags
+	udata    uint64
+	disabled bool
+	queued   bool // in kq.active
+	dropped  bool
+
+	job       *job    // EVFILT_AIO
+	lio       *lioJob // EVFILT_LIO
+	triggered bool    // EVFILT_USER: NOTE_TRIGGER latched (§G)
+	sfflags   uint32  // EVFILT_USER: the fflags kept by NOTE_FF* operations
+}
+
+// Kqueue is kqueue(2). The descriptor it returns is a host descriptor that
+// unix.Close closes; the kernel notices the close at its next call.
+func (k *Kernel) Kqueue() (int, error) {
+	fd, err := unix.MemfdCreate("fbsdmodel-kqueue", unix.MFD_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	k.enter() // a kqueue closed earlier under the same number is noticed here
+	defer k.mu.Unlock()
+	k.kqs[fd] = &kqueue{fd: fd, dev: st.Dev, ino: st.Ino, knotes: make(map[knoteKey]*knote)}
+	return fd, nil
+}
+
+// sweepLocked notices kqueues whose descriptor was closed (kqueue_close ->
+// kqueue_drain, §G): their knotes are dropped and their jobs complete
+// without notification. Closing one while jobs that report to it are not yet
+// aio_returned is a violation (§G kqueue lifetime, §I.11).
+func (k *Kernel) sweepLocked() {
+	for fd, q := range k.kqs {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil && st.Dev == q.dev && st.Ino == q.ino {
+			continue
+		}
+		delete(k.kqs, fd)
+		q.closed = true
+		n := 0
+		for _, list := range k.jobs {
+			for _, j := range list {
+				if j.kq == q {
+					j.kq, j.kn = nil, nil
+					n++
+				}
+			}
+		}
+		if n > 0 {
+			k.violateLocked("kqueue %d closed while %d jobs reporting to it were not aio_returned (§G)", fd, n)
+		}
+		for _, kn := range q.knotes {
+			kn.dropped = true
+		}
+		q.knotes, q.active = nil, nil
+		k.wakeLocked()
+	}
+}
+
+// registerAIO attaches the completion knote of j (ident = aiocb address,
+// EV_FLAG1 registration, §A kevent). A knote with the same ident is modified
+// instead, and j gets none (§A "Never resubmit").
+func (q *kqueue) registerAIO(j *job) *knote {
+	key := knoteKey{j.uaddr, EVFILT_AIO}
+	if kn := q.knotes[key]; kn != nil {
+		kn.udata = j.kcb.sigValue()
+		return nil
+	}
+	kn := &knote{kq: q, key: key, flags: j.kcb.kevFlags(), udata: j.kcb.sigValue(), job: j}
+	q.knotes[key] = kn
+	return kn
+}
+
+// ready is the filter: whether the knote has an event to report.
+func (kn *knote) ready() bool {
+	switch kn.key.filter {
+	case EVFILT_AIO:
+		return kn.job.state == done
+	case EVFILT_LIO:
+		return kn.lio.fired
+	default:
+		return kn.triggered
+	}
+}
+
+// activate queues the knote's event unless it is queued already, disabled
+// or dropped (KNOTE_ACTIVATE).
+func (kn *knote) activate() {
+	if kn.queued || kn.disabled || kn.dropped || !kn.ready() {
+		return
+	}
+	kn.queued = true
+	kn.kq.active = append(kn.kq.active, kn)
+}
+
+// drop removes the knote and any event of it not yet collected (§C).
+func (kn *knote) drop() {
+	if kn.dropped {
+		return
+	}
+	kn.dropped = true
+	if kn.kq.knotes[kn.key] == kn {
+		delete(kn.kq.knotes, kn.key)
+	}
+	if kn.job != nil && kn.job.kn == kn {
+		kn.job.kn = nil
+	}
+}
+
+// event is the kevent the knote reports (§A kevent, §G EVFILT_USER).
+func (kn *knote) event() kevent {
+	ev := kevent{ident: kn.key.ident, filter: kn.key.filter, flags: kn.flags, udata: kn.udata}
+	switch kn.key.filter {
+	case EVFILT_AIO:
+		ev.flags |= EV_EOF
+		ev.data = int64(kn.job.errno)
+	case EVFILT_USER:
+		ev.fflags = kn.sfflags
+	}
+	return ev
+}
+
+// delivered applies what collecting an event does to its knote
+// (kqueue_scan): EV_ONESHOT deletes it, EV_DISPATCH disables it, EV_CLEAR
+// resets it, and a level-triggered knote goes back to the end of the queue
+// while its filter stays true (§B sigev_notify_kevent_flags).
+func (kn *knote) delivered() {
+	switch {
+	case kn.flags&EV_ONESHOT != 0 || kn.key.filter == EVFILT_LIO:
+		kn.drop()
+		return
+	case kn.flags&EV_DISPATCH != 0:
+		kn.disabled = true
+	}
+	if kn.flags&EV_CLEAR != 0 {
+		if kn.key.filter == EVFILT_USER {
+			kn.triggered = false
+		}
+		return
+	}
+	kn.activate()
+}

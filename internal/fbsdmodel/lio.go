@@ -1,0 +1,118 @@
+//go:build linux
+
+package fbsdmodel
+
+import (
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// lioJob is the kernel's struct aioliojob: the members one lio_listio call
+// queued.
+type lioJob struct {
+	count, finished int
+	submitted       bool   // every entry has been looked at
+	fired           bool   // EVFILT_LIO: all members finished
+	kn              *knote // EVFILT_LIO knote, nil without list-level SIGEV_KEVENT
+}
+
+// LioListio is lio_listio(2) (§B). The n entries of the pointer array at
+// list are queued or rejected one by one, NULL entries skipped, each
+// outcome stored in its aiocb; the error is EIO if an entry failed with
+// anything but EAGAIN, else EAGAIN if one hit the queue limit. A mode other
+// than LIO_WAIT or LIO_NOWAIT, or n outside [0, MaxQueuePerProc], is EINVAL
+// with nothing touched. LIO_WAIT returns once every queued entry completed;
+// each still needs aio_return. sig (LIO_NOWAIT only) is the list's own
+// notification; SIGEV_KEVENT there (EVFILT_LIO) is served but recorded as a
+// violation.
+func (k *Kernel) LioListio(mode int, list unsafe.Pointer, n int, sig unsafe.Pointer) error {
+	if mode != LIO_WAIT && mode != LIO_NOWAIT {
+		return unix.EINVAL
+	}
+	if n < 0 || n > k.cfg.MaxQueuePerProc {
+		return unix.EINVAL
+	}
+	k.enter()
+	defer k.mu.Unlock()
+	lj := &lioJob{}
+	if sig != nil && mode == LIO_NOWAIT {
+		if e := k.listSigLocked(lj, list, sig); e != 0 {
+			return e
+		}
+	}
+	var failed, again bool
+	for i := range n {
+		cb := loadPtr(list, uintptr(i)*pointerSize)
+		if cb == nil { // §B: NULL entries are skipped
+			continue
+		}
+		switch k.aqueueLocked(cb, LIO_NOP, lj) {
+		case 0:
+		case unix.EAGAIN:
+			again = true
+		default:
+			failed = true
+		}
+	}
+	lj.submitted = true
+	lj.check()
+	k.wakeLocked()
+	for mode == LIO_WAIT && lj.finished < lj.count {
+		k.sleepLocked(time.Time{})
+	}
+	switch { // §B: EIO wins over EAGAIN
+	case failed:
+		return unix.EIO
+	case again:
+		return unix.EAGAIN
+	}
+	return nil
+}
+
+// listSigLocked validates the list-level sigevent and, for SIGEV_KEVENT,
+// registers the EVFILT_LIO knote (ident = the list's address, §A EVFILT_LIO).
+func (k *Kernel) listSigLocked(lj *lioJob, list, sig unsafe.Pointer) syscall.Errno {
+	const base = offNotify // the sigevent offsets inside an aiocb, rebased
+	notify := int(int32(load32(sig, offNotify-base)))
+	signo := int(int32(load32(sig, offSigKqueue-base)))
+	switch notify {
+	case SIGEV_NONE:
+		return 0
+	case SIGEV_SIGNAL, SIGEV_THREAD_ID:
+		if signo <= 0 || signo > sigMax {
+			return unix.EINVAL
+		}
+		k.violateLocked("lio_listio asks for signal notification (sigev_notify %d), which the project must not use", notify)
+		return 0
+	case SIGEV_KEVENT:
+	default:
+		return unix.EINVAL
+	}
+	k.violateLocked("lio_listio with list-level SIGEV_KEVENT (EVFILT_LIO), which the project must not use (§B EVFILT_LIO caveats)")
+	q := k.kqs[signo]
+	if q == nil {
+		return unix.EBADF
+	}
+	key := knoteKey{uintptr(list), EVFILT_LIO}
+	if old := q.knotes[key]; old != nil {
+		old.drop()
+	}
+	lj.kn = &knote{kq: q, key: key, udata: load64(sig, offSigValue-base), lio: lj}
+	q.knotes[key] = lj.kn
+	return 0
+}
+
+// check fires the list's event once every queued member finished. A list
+// that queued nothing never reports (bug 251515, §B).
+func (lj *lioJob) check() {
+	if !lj.submitted || lj.fired || lj.count == 0 || lj.finished < lj.count {
+		return
+	}
+	lj.fired = true
+	if lj.kn != nil {
+		lj.kn.activate()
+	}
+}

@@ -1,0 +1,241 @@
+//go:build linux
+
+package fbsdmodel
+
+import (
+	"syscall"
+	"unsafe"
+
+	"github.com/fileaio/fileaio/internal/pin"
+	"golang.org/x/sys/unix"
+)
+
+// AioRead is aio_read(2): it queues a read of the aiocb at cb, or rejects it
+// with an errno that it also stores in the aiocb's error field.
+func (k *Kernel) AioRead(cb unsafe.Pointer) error { return k.submit(cb, LIO_READ) }
+
+// AioWrite is aio_write(2); see AioRead.
+func (k *Kernel) AioWrite(cb unsafe.Pointer) error { return k.submit(cb, LIO_WRITE) }
+
+// AioReadv is aio_readv(2): the aiocb's buffer field points at an iovec
+// array, which is copied in during the call, and its nbytes field holds the
+// count; see AioRead.
+func (k *Kernel) AioReadv(cb unsafe.Pointer) error { return k.submit(cb, LIO_READV) }
+
+// AioWritev is aio_writev(2); see AioReadv.
+func (k *Kernel) AioWritev(cb unsafe.Pointer) error { return k.submit(cb, LIO_WRITEV) }
+
+// AioFsync is aio_fsync(2): op O_SYNC or O_DSYNC queues a sync that starts
+// once every earlier job on the aiocb's descriptor number has completed. Any
+// other op is EINVAL and cb is not touched (§E).
+func (k *Kernel) AioFsync(op int, cb unsafe.Pointer) error {
+	var lop int
+	switch op {
+	case O_SYNC:
+		lop = LIO_SYNC
+	case O_DSYNC:
+		lop = LIO_DSYNC
+	default:
+		return unix.EINVAL
+	}
+	return k.submit(cb, lop)
+}
+
+func (k *Kernel) submit(cb unsafe.Pointer, op int) error {
+	k.enter()
+	defer k.mu.Unlock()
+	return errOf(k.aqueueLocked(cb, op, nil))
+}
+
+// aqueueLocked is aio_aqueue (§A): it queues the job of the user aiocb at
+// ucb, or rejects it. op is the syscall's opcode, or LIO_NOP when the opcode
+// comes from the aiocb (lio_listio, §B).
+func (k *Kernel) aqueueLocked(ucb unsafe.Pointer, op int, lj *lioJob) syscall.Errno {
+	addr := uintptr(ucb)
+	k.checkPinnedLocked(addr, aiocbSize, "aiocb %#x at submission", addr)
+	if k.firstLocked(addr, anyJob) != nil {
+		k.violateLocked("aiocb %#x submitted again before aio_return of its previous job (§A: never resubmit)", addr)
+	}
+	// §A.1: status and error are written before anything else.
+	store64(ucb, offStatus, ^uint64(0))
+	store64(ucb, offError, 0)
+	j, e := k.admitLocked(ucb, op)
+	if j == nil {
+		// §A.5: a rejected job leaves status -1 and its errno in error; a
+		// LIO_NOP leaves error 0 (§B).
+		store64(ucb, offError, uint64(e))
+		return e
+	}
+	store64(ucb, offError, uint64(unix.EINPROGRESS)) // §A.5
+	k.enqueueLocked(j, lj)
+	return 0
+}
+
+// admitLocked checks the limits, copies the aiocb in and validates it,
+// returning the job, or nil and the errno (0 for a LIO_NOP).
+func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
+	if k.njobs >= k.cfg.MaxQueuePerProc { // §A.2, §D
+		return nil, unix.EAGAIN
+	}
+	j := &job{uaddr: uintptr(ucb), ucb: ucb}
+	copy(j.kcb[:], copyin(ucb, aiocbSize)) // §A.2
+	c := &j.kcb
+	if c.nbytes() > ssizeMax { // §F.5
+		return nil, unix.EINVAL
+	}
+	switch c.notify() { // §B upfront sigevent rules, applied per aiocb by aio_aqueue
+	case SIGEV_NONE, SIGEV_KEVENT:
+	case SIGEV_SIGNAL, SIGEV_THREAD_ID:
+		if s := c.sigKqueue(); s <= 0 || s > sigMax {
+			return nil, unix.EINVAL
+		}
+		k.violateLocked("aiocb %#x asks for signal notification (sigev_notify %d), which the project must not use", j.uaddr, c.notify())
+	default:
+		return nil, unix.EINVAL
+	}
+	if op == LIO_NOP {
+		op = c.opcode()
+		switch op { // §B: lio_listio accepts only these opcodes
+		case LIO_NOP, LIO_READ, LIO_WRITE, LIO_READV, LIO_WRITEV:
+		default:
+			return nil, unix.EINVAL
+		}
+	} else {
+		c.setOpcode(op)
+	}
+	j.op, j.fd = op, c.fildes()
+	kind, e := checkFile(j.fd, op)
+	if e != 0 {
+		return nil, e
+	}
+	rw := op == LIO_READ || op == LIO_WRITE || op == LIO_READV || op == LIO_WRITEV
+	if rw && c.offset() < 0 && kind != unix.S_IFCHR { // §F.5
+		return nil, unix.EINVAL
+	}
+	if op == LIO_READV || op == LIO_WRITEV {
+		if e := k.copyinIovLocked(ucb, j); e != 0 {
+			return nil, e
+		}
+	}
+	if op == LIO_NOP { // §B: the descriptor is checked, no job is made
+		return nil, 0
+	}
+	if c.notify() == SIGEV_KEVENT {
+		if c.kevFlags()&^(EV_ONESHOT|EV_CLEAR|EV_DISPATCH) != 0 { // §B
+			return nil, unix.EINVAL
+		}
+		if j.kq = k.kqs[c.sigKqueue()]; j.kq == nil { // §B: not a kqueue
+			return nil, unix.EBADF
+		}
+	}
+	if kind != unix.S_IFREG && kind != unix.S_IFDIR { // §F.4: unsafe AIO is off
+		return nil, unix.EOPNOTSUPP
+	}
+	file, err := unix.FcntlInt(uintptr(j.fd), unix.F_DUPFD_CLOEXEC, 0) // §F: the job's own reference
+	if err != nil {
+		return nil, err.(syscall.Errno)
+	}
+	j.file = file
+	return j, 0
+}
+
+// checkFile is fget_read/fget_write/fget (§F.5): the descriptor must be open,
+// not O_PATH, and open for the direction of op. It returns the file type.
+func checkFile(fd, op int) (uint32, syscall.Errno) {
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil || fl&unix.O_PATH != 0 {
+		return 0, unix.EBADF
+	}
+	acc := fl & unix.O_ACCMODE
+	switch op {
+	case LIO_READ, LIO_READV:
+		if acc == unix.O_WRONLY {
+			return 0, unix.EBADF
+		}
+	case LIO_WRITE, LIO_WRITEV:
+		if acc == unix.O_RDONLY {
+			return 0, unix.EBADF
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, unix.EBADF
+	}
+	kind := st.Mode & unix.S_IFMT
+	if (op == LIO_SYNC || op == LIO_DSYNC) && kind == unix.S_IFSOCK { // §E: not a vnode
+		return 0, unix.EINVAL
+	}
+	return kind, 0
+}
+
+// copyinIovLocked copies the iovec array in (§A.2, copyinuio): the user may
+// reuse it once the call returns, not the buffers it names.
+func (k *Kernel) copyinIovLocked(ucb unsafe.Pointer, j *job) syscall.Errno {
+	n := j.kcb.nbytes()
+	if n > IOV_MAX { // §F.5
+		return unix.EINVAL
+	}
+	if n == 0 {
+		return 0
+	}
+	p := loadPtr(ucb, offBuf)
+	if p == nil {
+		return unix.EFAULT
+	}
+	size := uintptr(n) * iovecSize
+	k.checkPinnedLocked(uintptr(p), size, "iovec array %#x of aiocb %#x at submission", uintptr(p), j.uaddr)
+	j.iov = copyin(p, int(size))
+	var total uint64
+	for i := range int(n) {
+		l := ne.Uint64(j.iov[i*iovecSize+8:])
+		if total += l; l > ssizeMax || total > ssizeMax {
+			return unix.EINVAL
+		}
+	}
+	return 0
+}
+
+// enqueueLocked makes the admitted job known (kaio_all, kaio_count), attaches
+// its knote (§A, §B) and hands it to the workers, or parks an fsync behind
+// the earlier jobs on its descriptor number (§E).
+func (k *Kernel) enqueueLocked(j *job, lj *lioJob) {
+	k.seq++
+	j.seq = k.seq
+	k.jobs[j.uaddr] = append(k.jobs[j.uaddr], j)
+	k.njobs++
+	if j.kq != nil {
+		j.kn = j.kq.registerAIO(j)
+	}
+	if lj != nil {
+		j.lio = lj
+		lj.count++
+	}
+	if j.isSync() {
+		for _, list := range k.jobs {
+			for _, o := range list {
+				if o.fd == j.fd && !o.isSync() && o.state != done && o.seq < j.seq {
+					o.syncs = append(o.syncs, j)
+					j.pending++
+				}
+			}
+		}
+		if j.pending > 0 {
+			j.state = parked
+			return
+		}
+	}
+	j.state = queued
+	k.queue = append(k.queue, j)
+	k.work.Signal()
+}
+
+// checkPinnedLocked records a violation unless [addr, addr+n) is pinned
+// through internal/pin (accurate under the fbsdmodel build only), and
+// reports whether it is.
+func (k *Kernel) checkPinnedLocked(addr, n uintptr, what string, args ...any) bool {
+	if n == 0 || pin.Covers(addr, n) {
+		return true
+	}
+	k.violateLocked("unpinned memory: "+what+" (%d bytes)", append(args, n)...)
+	return false
+}
