@@ -1,4 +1,4 @@
-//go:build freebsd || (linux && fbsdmodel)
+//go:build (freebsd && (amd64 || arm64)) || (linux && fbsdmodel)
 
 package aio
 

@@ -1,4 +1,4 @@
-//go:build !linux && !freebsd
+//go:build !linux && !(freebsd && (amd64 || arm64))
 
 package aio
 
