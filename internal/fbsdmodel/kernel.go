@@ -52,6 +52,7 @@ type Kernel struct {
 	failFd        map[int]syscall.Errno
 
 	violations []string
+	stats      Stats
 }
 
 // New starts a Kernel and its workers.
@@ -72,6 +73,7 @@ func New(cfg Config) *Kernel {
 		rng:     rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
 		jobs:    make(map[uintptr][]*job),
 		kqs:     make(map[int]*kqueue),
+		stats:   Stats{KnoteFlags: make(map[uint16]int)},
 		failFd:  make(map[int]syscall.Errno),
 	}
 	k.work = sync.NewCond(&k.mu)

@@ -68,6 +68,7 @@ func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events uns
 		wake := deadline
 		if !eintr.IsZero() {
 			if !now.Before(eintr) {
+				k.stats.EINTRs++
 				return -1, unix.EINTR
 			}
 			if wake.IsZero() || eintr.Before(wake) {

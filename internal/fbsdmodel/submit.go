@@ -205,6 +205,7 @@ func (k *Kernel) enqueueLocked(j *job, lj *lioJob) {
 	k.njobs++
 	if j.kq != nil {
 		j.kn = j.kq.registerAIO(j)
+		k.stats.KnoteFlags[j.kcb.kevFlags()]++
 	}
 	if lj != nil {
 		j.lio = lj

@@ -1,0 +1,427 @@
+//go:build linux && fbsdmodel
+
+package aio
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fileaio/fileaio/internal/fbsdmodel"
+	"github.com/fileaio/fileaio/sys"
+)
+
+// These tests run the FreeBSD backend over internal/fbsdmodel. Each one
+// ends by asking the model whether the backend broke a rule FreeBSD would
+// punish silently (a job never aio_returned, an aiocb resubmitted too
+// early, a kqueue closed with jobs, unpinned memory) and that no pin is
+// left.
+
+func kqModel(t *testing.T) *fbsdmodel.Kernel {
+	t.Helper()
+	k := fbsdmodel.Default()
+	if err := k.Check(); err != nil {
+		t.Fatalf("model not clean before the test: %v", err)
+	}
+	checkPins(t)
+	t.Cleanup(func() {
+		if err := k.Check(); err != nil {
+			t.Errorf("model after the test: %v", err)
+			k.ResetViolations()
+		}
+	})
+	return k
+}
+
+func kqContext(t *testing.T, cfg Config) *Context {
+	t.Helper()
+	c, err := NewContext(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.be.(*kqueueBackend); !ok {
+		t.Fatalf("DefaultBackend is %T, want the kqueue backend", c.be)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil && err != ErrClosed {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return c
+}
+
+// drain waits until n requests came back and returns them.
+func drain(t *testing.T, c *Context, n int) []*Request {
+	t.Helper()
+	out := make([]*Request, n)
+	got := 0
+	for got < n {
+		k, err := c.Wait(longCtx(t), n-got, out[got:])
+		got += k
+		if err != nil {
+			t.Fatalf("Wait after %d of %d: %v", got, n, err)
+		}
+	}
+	return out
+}
+
+func TestKqueueWriteReadBack(t *testing.T) {
+	kqModel(t)
+	c := kqContext(t, Config{})
+	f := testFile(t, 0)
+	data := pattern(0, 100000)
+	w := NewRequest()
+	if err := w.PrepareWrite(f, 0, data, nil); err != nil {
+		t.Fatal(err)
+	}
+	fl := NewRequest()
+	if err := fl.PrepareFlush(f, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Submit(w, fl); n != 2 || err != nil {
+		t.Fatalf("Submit = %d, %v", n, err)
+	}
+	drain(t, c, 2)
+	if n, err := w.Result(); n != len(data) || err != nil {
+		t.Fatalf("write Result = %d, %v", n, err)
+	}
+	if _, err := fl.Result(); err != nil {
+		t.Fatalf("flush Result: %v", err)
+	}
+	a, b := make([]byte, 60000), make([]byte, 60000)
+	r, rv := NewRequest(), NewRequest()
+	if err := r.PrepareRead(f, 0, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := rv.PrepareReadv(f, 50000, [][]byte{b[:10], b[10:]}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Submit(r, rv); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c, 2)
+	if n, err := r.Result(); n != 60000 || err != nil || !bytes.Equal(a, data[:60000]) {
+		t.Fatalf("read Result = %d, %v (data equal %v)", n, err, bytes.Equal(a, data[:60000]))
+	}
+	if n, err := rv.Result(); n != 50000 || err != nil || !bytes.Equal(b[:n], data[50000:]) {
+		t.Fatalf("readv past EOF Result = %d, %v", n, err)
+	}
+}
+
+// Every aiocb asks for a one-shot knote: a level-triggered one is reported
+// again on every kevent call until aio_return (§B).
+func TestKqueueOneShotKnotes(t *testing.T) {
+	k := kqModel(t)
+	before := k.Stats().KnoteFlags
+	c := kqContext(t, Config{})
+	f := testFile(t, 4096)
+	reqs := prepared(t, f, 50)
+	if _, err := c.Submit(reqs...); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c, 50)
+	after := k.Stats().KnoteFlags
+	for flags, n := range after {
+		if d := n - before[flags]; d != 0 && flags != sys.EV_ONESHOT {
+			t.Errorf("%d knotes registered with flags %#x, want EV_ONESHOT (%#x) only", d, flags, sys.EV_ONESHOT)
+		}
+	}
+	if d := after[sys.EV_ONESHOT] - before[sys.EV_ONESHOT]; d != 50 {
+		t.Errorf("%d one-shot knotes registered, want 50", d)
+	}
+}
+
+// A job the kernel failed at completion reports its errno, not the -1
+// aio_return returns (bug 2).
+func TestKqueueReturnErrno(t *testing.T) {
+	k := kqModel(t)
+	c := kqContext(t, Config{})
+	f := testFile(t, 4096)
+	k.FailFd(int(f.Fd()), syscall.EIO)
+	defer k.FailFd(int(f.Fd()), 0)
+	r := prepared(t, f, 1)[0]
+	if _, err := c.Submit(r); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c, 1)
+	if _, err := r.Result(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Result error %v, want EIO", err)
+	}
+}
+
+// A request the kernel rejects inside lio_listio (EBADF: read on a
+// write-only descriptor) completes with that errno without aio_return,
+// while the others of the same call are queued and collected (bug 5).
+func TestKqueueRejectedEntry(t *testing.T) {
+	kqModel(t)
+	c := kqContext(t, Config{})
+	f := testFile(t, 4096)
+	wo, err := os.OpenFile(filepath.Join(t.TempDir(), "wo"), os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wo.Close()
+	reqs := prepared(t, f, 3)
+	if err := reqs[1].PrepareRead(wo, 0, make([]byte, 8), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Submit(reqs...); n != 3 || err != nil {
+		t.Fatalf("Submit = %d, %v; want 3, nil", n, err)
+	}
+	drain(t, c, 3)
+	if _, err := reqs[1].Result(); !errors.Is(err, syscall.EBADF) {
+		t.Fatalf("rejected entry: %v, want EBADF", err)
+	}
+	for _, i := range []int{0, 2} {
+		if n, err := reqs[i].Result(); n != 8 || err != nil {
+			t.Fatalf("entry %d: %d, %v", i, n, err)
+		}
+	}
+}
+
+// When the kernel's per-process queue is full, lio_listio queues what fits;
+// the rest stays Prepared with ErrAgain, and goes through once the queue
+// drains. A flush refused by aio_fsync with EAGAIN stays Prepared too
+// (bug 4: judged by errno, not by the return value).
+func TestKqueueQueueFull(t *testing.T) {
+	k := kqModel(t)
+	limit, err := sys.SysctlUint32("vfs.aio.max_aio_queue_per_proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := testFile(t, 4096)
+	a := kqContext(t, Config{})
+	b := kqContext(t, Config{})
+	k.Hold()
+	held := true
+	defer func() {
+		if held {
+			k.Release()
+		}
+	}()
+	first := prepared(t, f, int(limit)-10)
+	if n, err := a.Submit(first...); n != len(first) || err != nil {
+		t.Fatalf("first Submit = %d, %v", n, err)
+	}
+	second := prepared(t, f, 30)
+	n, err := b.Submit(second...)
+	if n != 10 || !errors.Is(err, ErrAgain) || !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("second Submit = %d, %v; want 10, ErrAgain", n, err)
+	}
+	if s := statesOf(second); s[Submitted] != 10 || s[Prepared] != 20 {
+		t.Fatalf("states after partial submit: %v", s)
+	}
+	flush := NewRequest()
+	if err := flush.PrepareFlush(f, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Submit(flush); n != 0 || !errors.Is(err, ErrAgain) || flush.State() != Prepared {
+		t.Fatalf("flush at the limit: %d, %v, %v; want 0, ErrAgain, Prepared", n, err, flush.State())
+	}
+	k.Release()
+	held = false
+	drain(t, a, len(first))
+	drain(t, b, 10)
+	rest := append(second[10:], flush)
+	if n, err := b.Submit(rest...); n != len(rest) || err != nil {
+		t.Fatalf("resubmit = %d, %v", n, err)
+	}
+	drain(t, b, len(rest))
+	if k.Outstanding() != 0 {
+		t.Fatalf("%d jobs left in the kernel", k.Outstanding())
+	}
+}
+
+// Canceled jobs still post their kevent and still need aio_return; each
+// comes back once, with ErrCanceled (bug 3).
+func TestKqueueCancel(t *testing.T) {
+	k := kqModel(t)
+	c := kqContext(t, Config{})
+	f := testFile(t, 4096)
+	k.Hold()
+	reqs := prepared(t, f, 40)
+	if _, err := c.Submit(reqs...); err != nil {
+		k.Release()
+		t.Fatal(err)
+	}
+	for i, r := range reqs {
+		if err := r.Cancel(); err != nil {
+			k.Release()
+			t.Fatalf("Cancel %d: %v", i, err)
+		}
+	}
+	k.Release()
+	out := drain(t, c, 40)
+	seen := map[*Request]int{}
+	for _, r := range out {
+		seen[r]++
+		if _, err := r.Result(); !errors.Is(err, ErrCanceled) {
+			t.Fatalf("Result %v, want ErrCanceled", err)
+		}
+		if err := r.Cancel(); err != ErrAlreadyCompleted {
+			t.Fatalf("Cancel after completion: %v", err)
+		}
+	}
+	if len(seen) != 40 {
+		t.Fatalf("%d distinct requests came back, want 40", len(seen))
+	}
+	if k.Outstanding() != 0 {
+		t.Fatalf("%d jobs left in the kernel", k.Outstanding())
+	}
+}
+
+// A running job cannot be canceled: ErrInProgress, and it completes.
+func TestKqueueCancelRunning(t *testing.T) {
+	k := kqModel(t)
+	c := kqContext(t, Config{})
+	f := testFile(t, 4096)
+	k.Stall()
+	r := prepared(t, f, 1)[0]
+	if _, err := c.Submit(r); err != nil {
+		k.Unstall()
+		t.Fatal(err)
+	}
+	for k.Running() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	err := r.Cancel()
+	k.Unstall()
+	if err != ErrInProgress {
+		t.Fatalf("Cancel of a running job: %v, want ErrInProgress", err)
+	}
+	drain(t, c, 1)
+	if n, err := r.Result(); n != 8 || err != nil {
+		t.Fatalf("Result %d, %v", n, err)
+	}
+}
+
+// More than 64 requests waited for at once: the harvest buffer holds 64
+// events and is never asked for more (bug 1).
+func TestKqueueWaitMany(t *testing.T) {
+	kqModel(t)
+	c := kqContext(t, Config{MaxRequests: 256})
+	f := testFile(t, 4096)
+	reqs := prepared(t, f, 200)
+	if n, err := c.Submit(reqs...); n != 200 || err != nil {
+		t.Fatalf("Submit = %d, %v", n, err)
+	}
+	out := drain(t, c, 200)
+	seen := map[*Request]bool{}
+	for _, r := range out {
+		if seen[r] {
+			t.Fatal("a request came back twice")
+		}
+		seen[r] = true
+	}
+}
+
+// A Wakeup that lands before the waiter blocks is latched in the kqueue
+// (EVFILT_USER with NOTE_TRIGGER), so the backend's wait returns at once
+// even without the state machine's flag (bug 5 of the wakeup kind).
+func TestKqueueWakeLatched(t *testing.T) {
+	kqModel(t)
+	c := kqContext(t, Config{})
+	c.mu.Lock()
+	err := c.be.wake()
+	c.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := make([]event, 4)
+	n, woke, err := c.be.wait(evs, time.Minute)
+	for err == syscall.EINTR {
+		n, woke, err = c.be.wait(evs, time.Minute)
+	}
+	if n != 0 || !woke || err != nil {
+		t.Fatalf("wait after wake = %d, %v, %v; want 0, true, nil", n, woke, err)
+	}
+	if n, woke, err := c.be.wait(evs, 0); n != 0 || woke || err != nil {
+		t.Fatalf("second wait = %d, %v, %v; want the trigger consumed", n, woke, err)
+	}
+}
+
+// Wakeups from another goroutine while Wait blocks in kevent, many times
+// over, with EINTR injected into blocking kevent calls: every Wait ends
+// with ErrInterrupted, never with EINTR (which is retried).
+func TestKqueueWakeupDuringWaitWithEINTR(t *testing.T) {
+	k := kqModel(t)
+	c := kqContext(t, Config{WaitWithoutPending: true})
+	before := k.Stats().EINTRs
+	out := make([]*Request, 1)
+	for i := range 300 {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			untilWaiting(t, c)
+			time.Sleep(time.Duration(i%4) * time.Millisecond)
+			if err := c.Wakeup(); err != nil {
+				t.Error(err)
+			}
+		}()
+		if _, err := c.Wait(longCtx(t), 1, out); err != ErrInterrupted {
+			t.Fatalf("Wait %d: %v, want ErrInterrupted", i, err)
+		}
+		wg.Wait()
+	}
+	if k.Stats().EINTRs == before {
+		t.Fatal("the model injected no EINTR: the retry path was not exercised")
+	}
+}
+
+// The soak: thousands of mixed requests over several rounds, each delivered
+// once, the model clean afterwards.
+func TestKqueueMixedRounds(t *testing.T) {
+	k := kqModel(t)
+	c := kqContext(t, Config{MaxRequests: 128})
+	f := testFile(t, 1<<16)
+	reqs := make([]*Request, 128)
+	for i := range reqs {
+		reqs[i] = NewRequest()
+	}
+	bufs := make([][]byte, len(reqs))
+	for i := range bufs {
+		bufs[i] = make([]byte, 512)
+	}
+	for round := range 20 {
+		for i, r := range reqs {
+			var err error
+			off := int64((i*512 + round) % (1<<16 - 512))
+			switch i % 5 {
+			case 0:
+				err = r.PrepareWrite(f, off, bufs[i], i)
+			case 1:
+				err = r.PrepareReadv(f, off, [][]byte{bufs[i][:100], bufs[i][100:]}, i)
+			case 2:
+				err = r.PrepareDataSync(f, i)
+			default:
+				err = r.PrepareRead(f, off, bufs[i], i)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := c.Submit(reqs...); n != len(reqs) || err != nil {
+			t.Fatalf("round %d: Submit = %d, %v", round, n, err)
+		}
+		seen := make([]bool, len(reqs))
+		for _, r := range drain(t, c, len(reqs)) {
+			i := r.User().(int)
+			if seen[i] {
+				t.Fatalf("round %d: request %d came back twice", round, i)
+			}
+			seen[i] = true
+			if _, err := r.Result(); err != nil {
+				t.Fatalf("round %d: request %d: %v", round, i, err)
+			}
+		}
+	}
+	if k.Outstanding() != 0 {
+		t.Fatalf("%d jobs left in the kernel", k.Outstanding())
+	}
+}

@@ -1,0 +1,22 @@
+//go:build linux
+
+package fbsdmodel
+
+import "maps"
+
+// Stats counts what callers asked of the model, for tests that check how a
+// caller uses the kernel beyond what the kernel would refuse.
+type Stats struct {
+	// KnoteFlags counts EVFILT_AIO knotes registered, by the
+	// sigev_notify_kevent_flags their aiocb asked for (§B).
+	KnoteFlags map[uint16]int
+	// EINTRs counts blocking kevent calls ended by an injected EINTR (§G).
+	EINTRs int
+}
+
+// Stats returns a copy of the counts so far.
+func (k *Kernel) Stats() Stats {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return Stats{KnoteFlags: maps.Clone(k.stats.KnoteFlags), EINTRs: k.stats.EINTRs}
+}
