@@ -23,10 +23,11 @@ func linuxContext(t *testing.T, cfg Config) *Context {
 	t.Helper()
 	linuxTempFile(t, os.O_RDWR) // the runtime's first file opens its poller's descriptors
 	fds, pins := linuxCountFDs(t), pin.Live()
-	c, err := NewContext(cfg)
-	if err != nil {
-		t.Fatalf("NewContext(%+v): %v", cfg, err)
-	}
+	var c *Context
+	linuxRetryAgain(t, func() (err error) {
+		c, err = NewContext(cfg)
+		return err
+	})
 	if _, ok := c.be.(*linuxBackend); !ok {
 		t.Fatalf("DefaultBackend on Linux is %T, want *linuxBackend", c.be)
 	}
@@ -42,6 +43,25 @@ func linuxContext(t *testing.T, cfg Config) *Context {
 		}
 	})
 	return c
+}
+
+// linuxRetryAgain calls setup until it succeeds, retrying for a while on
+// ErrAgain: fs.aio-max-nr is shared by every process on the machine, and
+// another one may hold it all for a moment.
+func linuxRetryAgain(t *testing.T, setup func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := setup()
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, ErrAgain) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		t.Logf("retrying: %v", err)
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func linuxCountFDs(t *testing.T) int {
@@ -229,10 +249,11 @@ func TestLinuxWakeupBeforeWait(t *testing.T) {
 // before wait blocks still ends it, the poll is re-armed after each wake,
 // and a consumed wake does not end the next wait.
 func TestLinuxWakeLatched(t *testing.T) {
-	b, _, err := newLinuxBackend(4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var b *linuxBackend
+	linuxRetryAgain(t, func() (err error) {
+		b, _, err = newLinuxBackend(4)
+		return err
+	})
 	defer b.close()
 	evs := make([]event, 4)
 	for i := range 3 {
@@ -285,9 +306,9 @@ func TestLinuxWakeupDuringWait(t *testing.T) {
 
 func TestLinuxDeadline(t *testing.T) {
 	c := linuxContext(t, Config{WaitWithoutPending: true})
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	n, err := c.Wait(ctx, 1, make([]*Request, 1))
 	if n != 0 || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Wait = %d, %v; want 0, DeadlineExceeded", n, err)
@@ -428,10 +449,11 @@ func TestLinuxIoSetupEAGAIN(t *testing.T) {
 }
 
 func TestLinuxClosed(t *testing.T) {
-	c, err := NewContext(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var c *Context
+	linuxRetryAgain(t, func() (err error) {
+		c, err = NewContext(Config{})
+		return err
+	})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -487,10 +509,11 @@ func TestLinuxZeroAllocs(t *testing.T) {
 // TestLinuxEventfdNonblocking guards the wake path: a full eventfd counter
 // must not block Wakeup.
 func TestLinuxEventfdNonblocking(t *testing.T) {
-	b, _, err := newLinuxBackend(1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var b *linuxBackend
+	linuxRetryAgain(t, func() (err error) {
+		b, _, err = newLinuxBackend(1)
+		return err
+	})
 	defer b.close()
 	fl, err := unix.FcntlInt(uintptr(b.efd), unix.F_GETFL, 0)
 	if err != nil || fl&unix.O_NONBLOCK == 0 {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -17,6 +18,11 @@ import (
 func newIoContext(t *testing.T, nr int) uintptr {
 	t.Helper()
 	ctx, err := IoSetup(nr)
+	// fs.aio-max-nr is shared by every process: another may hold it all for a moment.
+	for deadline := time.Now().Add(30 * time.Second); err == unix.EAGAIN && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		ctx, err = IoSetup(nr)
+	}
 	if err != nil {
 		t.Fatalf("IoSetup(%d): %v", nr, err)
 	}
