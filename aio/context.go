@@ -238,14 +238,16 @@ func (c *Context) releaseSlot(r *Request) {
 	c.free = append(c.free, r.slot)
 }
 
-// complete hands r back to its caller: Completed, owned by nobody.
+// complete hands r back to its caller: Completed, owned by nobody. The
+// owner goes first: a goroutine that sees Completed owns the request and
+// may submit it again at once, so it must find no owner.
 func (c *Context) complete(r *Request) {
 	c.inflight--
 	if c.inflight == 0 {
 		registry.remove(c)
 	}
-	r.state.Store(int32(Completed))
 	r.owner.Store(nil)
+	r.state.Store(int32(Completed))
 }
 
 // Wait fills out[:n] with completed requests and returns as soon as n >=
