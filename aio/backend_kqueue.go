@@ -1,4 +1,4 @@
-//go:build (freebsd && (amd64 || arm64)) || (linux && fbsdmodel)
+//go:build (freebsd || (linux && fbsdmodel)) && (amd64 || arm64)
 
 package aio
 

@@ -4,6 +4,7 @@ package aio
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fileaio/fileaio/internal/fbsdmodel"
+	"github.com/fileaio/fileaio/internal/pin"
 	"github.com/fileaio/fileaio/sys"
 )
 
@@ -28,7 +30,7 @@ func kqModel(t *testing.T) *fbsdmodel.Kernel {
 	if err := k.Check(); err != nil {
 		t.Fatalf("model not clean before the test: %v", err)
 	}
-	checkPins(t)
+	kqCheckPins(t)
 	t.Cleanup(func() {
 		if err := k.Check(); err != nil {
 			t.Errorf("model after the test: %v", err)
@@ -61,7 +63,7 @@ func drain(t *testing.T, c *Context, n int) []*Request {
 	out := make([]*Request, n)
 	got := 0
 	for got < n {
-		k, err := c.Wait(longCtx(t), n-got, out[got:])
+		k, err := c.Wait(kqLongCtx(t), n-got, out[got:])
 		got += k
 		if err != nil {
 			t.Fatalf("Wait after %d of %d: %v", got, n, err)
@@ -73,8 +75,8 @@ func drain(t *testing.T, c *Context, n int) []*Request {
 func TestKqueueWriteReadBack(t *testing.T) {
 	kqModel(t)
 	c := kqContext(t, Config{})
-	f := testFile(t, 0)
-	data := pattern(0, 100000)
+	f := kqFile(t, 0)
+	data := kqPattern(0, 100000)
 	w := NewRequest()
 	if err := w.PrepareWrite(f, 0, data, nil); err != nil {
 		t.Fatal(err)
@@ -119,8 +121,8 @@ func TestKqueueOneShotKnotes(t *testing.T) {
 	k := kqModel(t)
 	before := k.Stats().KnoteFlags
 	c := kqContext(t, Config{})
-	f := testFile(t, 4096)
-	reqs := prepared(t, f, 50)
+	f := kqFile(t, 4096)
+	reqs := kqPrepared(t, f, 50)
 	if _, err := c.Submit(reqs...); err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +143,10 @@ func TestKqueueOneShotKnotes(t *testing.T) {
 func TestKqueueReturnErrno(t *testing.T) {
 	k := kqModel(t)
 	c := kqContext(t, Config{})
-	f := testFile(t, 4096)
+	f := kqFile(t, 4096)
 	k.FailFd(int(f.Fd()), syscall.EIO)
 	defer k.FailFd(int(f.Fd()), 0)
-	r := prepared(t, f, 1)[0]
+	r := kqPrepared(t, f, 1)[0]
 	if _, err := c.Submit(r); err != nil {
 		t.Fatal(err)
 	}
@@ -160,13 +162,13 @@ func TestKqueueReturnErrno(t *testing.T) {
 func TestKqueueRejectedEntry(t *testing.T) {
 	kqModel(t)
 	c := kqContext(t, Config{})
-	f := testFile(t, 4096)
+	f := kqFile(t, 4096)
 	wo, err := os.OpenFile(filepath.Join(t.TempDir(), "wo"), os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer wo.Close()
-	reqs := prepared(t, f, 3)
+	reqs := kqPrepared(t, f, 3)
 	if err := reqs[1].PrepareRead(wo, 0, make([]byte, 8), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +196,7 @@ func TestKqueueQueueFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := testFile(t, 4096)
+	f := kqFile(t, 4096)
 	a := kqContext(t, Config{})
 	b := kqContext(t, Config{})
 	k.Hold()
@@ -204,16 +206,16 @@ func TestKqueueQueueFull(t *testing.T) {
 			k.Release()
 		}
 	}()
-	first := prepared(t, f, int(limit)-10)
+	first := kqPrepared(t, f, int(limit)-10)
 	if n, err := a.Submit(first...); n != len(first) || err != nil {
 		t.Fatalf("first Submit = %d, %v", n, err)
 	}
-	second := prepared(t, f, 30)
+	second := kqPrepared(t, f, 30)
 	n, err := b.Submit(second...)
 	if n != 10 || !errors.Is(err, ErrAgain) || !errors.Is(err, syscall.EAGAIN) {
 		t.Fatalf("second Submit = %d, %v; want 10, ErrAgain", n, err)
 	}
-	if s := statesOf(second); s[Submitted] != 10 || s[Prepared] != 20 {
+	if s := kqStates(second); s[Submitted] != 10 || s[Prepared] != 20 {
 		t.Fatalf("states after partial submit: %v", s)
 	}
 	flush := NewRequest()
@@ -242,9 +244,9 @@ func TestKqueueQueueFull(t *testing.T) {
 func TestKqueueCancel(t *testing.T) {
 	k := kqModel(t)
 	c := kqContext(t, Config{})
-	f := testFile(t, 4096)
+	f := kqFile(t, 4096)
 	k.Hold()
-	reqs := prepared(t, f, 40)
+	reqs := kqPrepared(t, f, 40)
 	if _, err := c.Submit(reqs...); err != nil {
 		k.Release()
 		t.Fatal(err)
@@ -279,9 +281,9 @@ func TestKqueueCancel(t *testing.T) {
 func TestKqueueCancelRunning(t *testing.T) {
 	k := kqModel(t)
 	c := kqContext(t, Config{})
-	f := testFile(t, 4096)
+	f := kqFile(t, 4096)
 	k.Stall()
-	r := prepared(t, f, 1)[0]
+	r := kqPrepared(t, f, 1)[0]
 	if _, err := c.Submit(r); err != nil {
 		k.Unstall()
 		t.Fatal(err)
@@ -305,8 +307,8 @@ func TestKqueueCancelRunning(t *testing.T) {
 func TestKqueueWaitMany(t *testing.T) {
 	kqModel(t)
 	c := kqContext(t, Config{MaxRequests: 256})
-	f := testFile(t, 4096)
-	reqs := prepared(t, f, 200)
+	f := kqFile(t, 4096)
+	reqs := kqPrepared(t, f, 200)
 	if n, err := c.Submit(reqs...); n != 200 || err != nil {
 		t.Fatalf("Submit = %d, %v", n, err)
 	}
@@ -358,13 +360,13 @@ func TestKqueueWakeupDuringWaitWithEINTR(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			untilWaiting(t, c)
+			kqUntilWaiting(t, c)
 			time.Sleep(time.Duration(i%4) * time.Millisecond)
 			if err := c.Wakeup(); err != nil {
 				t.Error(err)
 			}
 		}()
-		if _, err := c.Wait(longCtx(t), 1, out); err != ErrInterrupted {
+		if _, err := c.Wait(kqLongCtx(t), 1, out); err != ErrInterrupted {
 			t.Fatalf("Wait %d: %v, want ErrInterrupted", i, err)
 		}
 		wg.Wait()
@@ -379,7 +381,7 @@ func TestKqueueWakeupDuringWaitWithEINTR(t *testing.T) {
 func TestKqueueMixedRounds(t *testing.T) {
 	k := kqModel(t)
 	c := kqContext(t, Config{MaxRequests: 128})
-	f := testFile(t, 1<<16)
+	f := kqFile(t, 1<<16)
 	reqs := make([]*Request, 128)
 	for i := range reqs {
 		reqs[i] = NewRequest()
@@ -424,4 +426,73 @@ func TestKqueueMixedRounds(t *testing.T) {
 	if k.Outstanding() != 0 {
 		t.Fatalf("%d jobs left in the kernel", k.Outstanding())
 	}
+}
+
+func kqCheckPins(t *testing.T) {
+	t.Cleanup(func() {
+		if n := pin.Live(); n != 0 {
+			t.Errorf("%d pins live after the test", n)
+		}
+	})
+}
+
+func kqFile(t *testing.T, size int) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(t.TempDir(), "data"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if _, err := f.Write(kqPattern(0, size)); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func kqPattern(off int64, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte((off+int64(i))*13 + 5)
+	}
+	return b
+}
+
+// kqPrepared returns n reads of 8 bytes, request i reading at offset i%64
+// with user value i.
+func kqPrepared(t *testing.T, f *os.File, n int) []*Request {
+	t.Helper()
+	reqs := make([]*Request, n)
+	for i := range reqs {
+		reqs[i] = NewRequest()
+		if err := reqs[i].PrepareRead(f, int64(i%64), make([]byte, 8), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reqs
+}
+
+func kqLongCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func kqUntilWaiting(t *testing.T, c *Context) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+		c.mu.Lock()
+		w := c.waiting
+		c.mu.Unlock()
+		if w {
+			return
+		}
+	}
+	t.Error("no goroutine entered Wait")
+}
+
+func kqStates(reqs []*Request) map[State]int {
+	m := map[State]int{}
+	for _, r := range reqs {
+		m[r.State()]++
+	}
+	return m
 }

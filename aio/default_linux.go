@@ -1,4 +1,4 @@
-//go:build linux && !fbsdmodel
+//go:build linux && !fbsdmodel && (amd64 || arm64)
 
 package aio
 
@@ -46,14 +46,19 @@ func systemLimits() (Limits, error) {
 	}, nil
 }
 
-// clampLimit bounds a context's requests by fs.aio-max-nr, less the poll
-// job's place, and by what io_setup accepts.
+// clampLimit bounds a context's requests by what io_setup accepts and by
+// an eighth of fs.aio-max-nr, less the poll job's place: that limit is
+// shared by the whole machine and io_setup reserves about twice what it is
+// asked for, so one context never takes more than a quarter of it.
 func clampLimit(limit int) int {
 	if maxNr, err := readSysInt(aioMaxNrPath); err == nil {
-		limit = min(limit, maxNr-1)
+		limit = min(limit, maxNr/contextShare-1)
 	}
 	return max(min(limit, maxKernelContext), 1)
 }
+
+// contextShare is the fraction of fs.aio-max-nr one context may ask for.
+const contextShare = 8
 
 // logicalBlockSize reads queue/logical_block_size of the block device
 // holding dir, or of the disk a partition belongs to.

@@ -1,4 +1,4 @@
-//go:build linux && fbsdmodel
+//go:build linux && fbsdmodel && (amd64 || arm64)
 
 package sys
 
