@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// buildBinary builds aiobench into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the binary with")
+	}
+	bin := filepath.Join(t.TempDir(), "aiobench")
+	out, err := exec.Command(gocmd, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runBinary runs bin with args and TMPDIR set to tmp, and returns its
+// stdout, stderr and exit status.
+func runBinary(t *testing.T, bin, tmp string, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		status = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("running %v: %v", args, err)
+	}
+	return out.String(), errOut.String(), status
+}
+
+var jsonFields = []string{
+	"backend", "rw", "bs", "qd", "direct", "ops", "seconds", "iops", "mib_per_s",
+	"lat_p50_us", "lat_p99_us", "lat_p999_us", "cpu_us_per_op",
+}
+
+// parseJSONLines decodes stdout as one JSON object per line with exactly
+// the documented fields.
+func parseJSONLines(t *testing.T, stdout string) []map[string]any {
+	t.Helper()
+	var objs []map[string]any
+	for line := range strings.Lines(stdout) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %q is not JSON: %v", line, err)
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		want := slices.Sorted(slices.Values(jsonFields))
+		if !slices.Equal(keys, want) {
+			t.Fatalf("JSON fields %v, want exactly %v", keys, want)
+		}
+		objs = append(objs, m)
+	}
+	return objs
+}
+
+func TestCLI(t *testing.T) {
+	bin := buildBinary(t)
+
+	t.Run("bad input", func(t *testing.T) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "small")
+		if err := os.WriteFile(file, make([]byte, 8192), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tmp := t.TempDir()
+		for _, args := range [][]string{
+			{"-bs", "0"},
+			{"-qd", "0"},
+			{"-qd", "-5"},
+			{"-rw", "nope"},
+			{"-backend", "nope"},
+			{"-size", "-1"},
+			{"-size", "0"},
+			{"-size", "12X"},
+			{"-file", "/nonexistent/x"},
+			{"-file", dir},
+			{"-file", file, "-size", "1M"},
+			{"-file", file, "-bs", "16K"},
+			{"-direct", "-bs", "100"},
+			{"-duration", "0s"},
+			{"-duration", "soon"},
+			{"-bs", "8M", "-size", "4M"},
+			{"-compare", "-backend", "portable"},
+			{"-nope"},
+			{"extra"},
+		} {
+			stdout, stderr, status := runBinary(t, bin, tmp, args...)
+			if status != 2 {
+				t.Errorf("%v: exit status %d, want 2 (stderr %q)", args, status, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("%v: wrote %q to stdout", args, stdout)
+			}
+			if !strings.HasSuffix(stderr, "\n") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("%v: stderr %q is not one line", args, stderr)
+			}
+		}
+		if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+			t.Errorf("bad input created %v in TMPDIR", entries)
+		}
+	})
+
+	// One temporary directory for the runs, so the cached file is made once.
+	tmp := t.TempDir()
+	for _, backend := range backendNames {
+		t.Run("json "+backend, func(t *testing.T) {
+			stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "300ms", "-json", "-backend", backend)
+			if status != 0 {
+				t.Fatalf("exit status %d, stderr %q", status, stderr)
+			}
+			objs := parseJSONLines(t, stdout)
+			if len(objs) != 1 {
+				t.Fatalf("%d JSON lines, want 1", len(objs))
+			}
+			m := objs[0]
+			if m["backend"] != backend || m["rw"] != "randread" || m["bs"] != 4096.0 || m["qd"] != 32.0 || m["direct"] != false {
+				t.Errorf("run description %v", m)
+			}
+			if m["ops"].(float64) <= 0 || m["iops"].(float64) <= 0 || m["mib_per_s"].(float64) <= 0 {
+				t.Errorf("no work measured: %v", m)
+			}
+			if s := m["seconds"].(float64); s < 0.3 || s > 5 {
+				t.Errorf("seconds = %v for a 300ms run", s)
+			}
+			p50, p99, p999 := m["lat_p50_us"].(float64), m["lat_p99_us"].(float64), m["lat_p999_us"].(float64)
+			if p50 <= 0 || p50 > p99 || p99 > p999 {
+				t.Errorf("latency percentiles %v, %v, %v", p50, p99, p999)
+			}
+			if m["cpu_us_per_op"].(float64) < 0 {
+				t.Errorf("negative CPU per op: %v", m)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(tmp, cacheDirName, "data-8388608.bin")); err != nil {
+		t.Errorf("the cached data file is not where it belongs: %v", err)
+	}
+
+	t.Run("compare json", func(t *testing.T) {
+		stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "100ms", "-json", "-compare", "-rw", "randrw", "-bs", "8K", "-qd", "4")
+		if status != 0 {
+			t.Fatalf("exit status %d, stderr %q", status, stderr)
+		}
+		objs := parseJSONLines(t, stdout)
+		var got []string
+		for _, m := range objs {
+			got = append(got, m["backend"].(string))
+			if m["rw"] != "randrw" || m["bs"] != 8192.0 || m["qd"] != 4.0 {
+				t.Errorf("run description %v", m)
+			}
+		}
+		if !slices.Equal(got, compareOrder) {
+			t.Errorf("backends %v, want %v", got, compareOrder)
+		}
+	})
+
+	t.Run("compare table", func(t *testing.T) {
+		stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "100ms", "-compare", "-rw", "read")
+		if status != 0 {
+			t.Fatalf("exit status %d, stderr %q", status, stderr)
+		}
+		for _, want := range []string{"IOPS", "MiB/s", "p99.9 µs", "CPU µs/op", "vs goroutines", "baseline", "x IOPS", "goroutines", "portable", "default"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("table lacks %q:\n%s", want, stdout)
+			}
+		}
+		if strings.Contains(stderr, "\r") {
+			t.Errorf("progress line written to a stderr that is not a terminal: %q", stderr)
+		}
+	})
+
+	t.Run("user file survives writes", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "mine")
+		if err := os.WriteFile(file, make([]byte, 1<<20), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, backend := range backendNames {
+			_, stderr, status := runBinary(t, bin, tmp, "-file", file, "-rw", "write", "-duration", "100ms", "-json", "-backend", backend)
+			if status != 0 {
+				t.Fatalf("%s: exit status %d, stderr %q", backend, status, stderr)
+			}
+		}
+		fi, err := os.Stat(file)
+		if err != nil {
+			t.Fatalf("the user's file is gone: %v", err)
+		}
+		if fi.Size() != 1<<20 {
+			t.Errorf("the user's file changed size: %d bytes", fi.Size())
+		}
+		data, _ := os.ReadFile(file)
+		if bytes.Equal(data, make([]byte, 1<<20)) {
+			t.Error("a write workload wrote nothing to the file")
+		}
+	})
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{
+		"4096": 4096, "4k": 4096, "64M": 64 << 20, "1G": 1 << 30, "1GiB": 1 << 30, "2gb": 2 << 30, "1T": 1 << 40,
+	} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "1.5G", "G", "12X", "99999999999T", "1I", "1B", "GiB"} {
+		if got, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", in, got)
+		}
+	}
+	if got := formatSize(1 << 30); got != "1 GiB" {
+		t.Errorf("formatSize(1<<30) = %q", got)
+	}
+}

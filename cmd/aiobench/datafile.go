@@ -1,0 +1,167 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+)
+
+// The data file of a run is either the user's -file, which is opened as it
+// is and never created, truncated or deleted, or a file of -size random
+// bytes cached between runs in os.TempDir()/fileaio-bench/.
+
+const cacheDirName = "fileaio-bench"
+
+func cacheDir() string { return filepath.Join(os.TempDir(), cacheDirName) }
+
+func cachePath(size int64) string {
+	return filepath.Join(cacheDir(), fmt.Sprintf("data-%d.bin", size))
+}
+
+// checkCacheDir accepts a missing cache directory, or one that is a real
+// directory of this user (nobody else can then plant files or links in it).
+func checkCacheDir() error {
+	dir := cacheDir()
+	fi, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("cache %s is not a directory", dir)
+	case !ownedBySelf(fi):
+		return fmt.Errorf("cache directory %s belongs to another user (use -file)", dir)
+	}
+	return nil
+}
+
+// openFlags are the open flags of a run's data file.
+func openFlags(write, direct bool) int {
+	flag := os.O_RDONLY
+	if write {
+		flag = os.O_RDWR
+	}
+	if direct {
+		flag |= oDirect
+	}
+	return flag
+}
+
+// openUserFile opens -file for the run and returns it with its size. It
+// must be a regular file or a device; it is never created.
+func openUserFile(path string, write, direct bool) (*os.File, int64, error) {
+	f, err := os.OpenFile(path, openFlags(write, direct), 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() && fi.Mode()&fs.ModeDevice == 0 {
+		err = fmt.Errorf("%s is not a regular file or a device", path)
+	}
+	var size int64
+	if err == nil {
+		size, err = f.Seek(0, io.SeekEnd) // a device's size, too
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, size, nil
+}
+
+// ensureCacheFile returns the path of the cached data file of size bytes,
+// creating it (random data, written to a temporary name and renamed into
+// place) unless a file of that size is there. note is told when it creates.
+func ensureCacheFile(size int64, note func(string)) (string, error) {
+	dir := cacheDir()
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", err
+	}
+	if err := checkCacheDir(); err != nil {
+		return "", err
+	}
+	path := cachePath(size)
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+		return path, nil
+	}
+	note(fmt.Sprintf("creating %s (%s of random data, kept for later runs)", path, formatSize(size)))
+	tmp, err := os.CreateTemp(dir, "data-*.tmp")
+	if err != nil {
+		return "", err
+	}
+	err = fillRandom(tmp, size)
+	if err == nil {
+		err = tmp.Sync() // so that -direct runs do not pay for the writeback
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name()) // our own temporary file, never the user's
+		return "", err
+	}
+	return path, nil
+}
+
+// fillRandom writes size pseudo-random bytes to f. The stream is the same
+// on every run: the content does not depend on -seed, so the cache serves
+// every seed.
+func fillRandom(f *os.File, size int64) error {
+	rng := rand.NewChaCha8([32]byte{'f', 'i', 'l', 'e', 'a', 'i', 'o'})
+	buf := make([]byte, 1<<20)
+	for size > 0 {
+		n := int(min(size, int64(len(buf))))
+		rng.Read(buf[:n])
+		if _, err := f.Write(buf[:n]); err != nil {
+			return err
+		}
+		size -= int64(n)
+	}
+	return nil
+}
+
+// openData opens the run's data file and returns it with the size of the
+// region the workload covers. The user's -file is opened first, so that a
+// bad one fails before anything is created; the cache file is created last.
+func openData(cfg *config, note func(string)) (*os.File, int64, error) {
+	write := cfg.rw.writes()
+	if cfg.file != "" {
+		f, size, err := openUserFile(cfg.file, write, cfg.direct)
+		if err != nil {
+			return nil, 0, usageErr(err)
+		}
+		region := size
+		if cfg.sizeSet {
+			if cfg.size > size {
+				f.Close()
+				return nil, 0, usageErr(fmt.Errorf("-size %d is larger than %s (%d bytes)", cfg.size, cfg.file, size))
+			}
+			region = cfg.size
+		}
+		if region < cfg.bs {
+			f.Close()
+			return nil, 0, usageErr(fmt.Errorf("-bs %d is larger than %s (%d bytes)", cfg.bs, cfg.file, region))
+		}
+		return f, region / cfg.bs * cfg.bs, nil
+	}
+	if err := checkCacheDir(); err != nil {
+		return nil, 0, usageErr(err)
+	}
+	path, err := ensureCacheFile(cfg.size, note)
+	if err != nil {
+		return nil, 0, fmt.Errorf("data file: %w", err)
+	}
+	f, err := os.OpenFile(path, openFlags(write, cfg.direct), 0)
+	if err != nil {
+		return nil, 0, usageErr(err)
+	}
+	return f, cfg.size / cfg.bs * cfg.bs, nil
+}

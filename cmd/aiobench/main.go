@@ -1,0 +1,281 @@
+// Command aiobench runs an I/O workload on a file through package aio, or
+// through plain goroutines for comparison, and reports IOPS, bandwidth,
+// latency percentiles and CPU per request.
+//
+// Without -file it works on a file of -size random bytes that it creates
+// once and keeps in os.TempDir()/fileaio-bench/ for later runs. With no
+// flags at all it runs -compare at the defaults. Bad flags, or a file it
+// cannot open, end it with one line on stderr and exit status 2, before
+// anything is created.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/fileaio/fileaio/aio"
+)
+
+const usage = `usage: aiobench [flags]
+
+Runs an I/O workload on a file and reports IOPS, MiB/s, latency percentiles
+and CPU per request. With no flags at all it runs -compare at the defaults.
+
+  -file path     use this file (never created, truncated or deleted); writes
+                 overwrite its data. Default: a cached file of -size random
+                 bytes in $TMPDIR/fileaio-bench/
+  -size n        data size (default 1G); with -file, at most the file's size
+                 and by default all of it. Suffixes K, M, G, T (powers of 1024)
+  -rw mode       randread (default), randwrite, read, write, randrw
+  -bs n          request size in bytes (default 4096; suffixes allowed)
+  -qd n          requests in flight (default 32)
+  -duration d    how long each backend runs (default 10s)
+  -direct        open with O_DIRECT, aligned buffers; -bs must be a multiple
+                 of the alignment
+  -backend name  default (the kernel's AIO, or the portable fallback),
+                 portable, or goroutines (-qd goroutines doing ReadAt/WriteAt,
+                 no aio)
+  -compare       run every backend back to back; ratios against goroutines
+  -json          one JSON object per line per backend run
+  -seed n        seed of the offsets and of the written data (default 1)
+`
+
+var backendNames = []string{"default", "portable", "goroutines"}
+
+// compareOrder is the order of -compare: the baseline first.
+var compareOrder = []string{"goroutines", "portable", "default"}
+
+// maxBuffers bounds qd*bs, the memory of the request buffers.
+const maxBuffers = 4 << 30
+
+type config struct {
+	file     string
+	size     int64
+	sizeSet  bool
+	rw       rwMode
+	bs       int64
+	qd       int
+	dur      time.Duration
+	direct   bool
+	backends []string
+	json     bool
+	seed     uint64
+}
+
+// parseFlags parses and validates the command line; nothing is opened.
+func parseFlags(args []string) (*config, error) {
+	fs := flag.NewFlagSet("aiobench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	size := sizeFlag{1 << 30}
+	bs := sizeFlag{4096}
+	cfg := &config{}
+	fs.StringVar(&cfg.file, "file", "", "")
+	fs.Var(&size, "size", "")
+	rw := fs.String("rw", "randread", "")
+	fs.Var(&bs, "bs", "")
+	fs.IntVar(&cfg.qd, "qd", 32, "")
+	fs.DurationVar(&cfg.dur, "duration", 10*time.Second, "")
+	fs.BoolVar(&cfg.direct, "direct", false, "")
+	backend := fs.String("backend", "default", "")
+	compare := fs.Bool("compare", false, "")
+	fs.BoolVar(&cfg.json, "json", false, "")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	cfg.size, cfg.sizeSet, cfg.bs = size.v, set["size"], bs.v
+
+	var err error
+	if cfg.rw, err = parseRW(*rw); err != nil {
+		return nil, err
+	}
+	switch {
+	case *compare && set["backend"]:
+		return nil, errors.New("-compare runs every backend; drop -backend")
+	case *compare || len(args) == 0:
+		cfg.backends = compareOrder
+	default:
+		if !validBackend(*backend) {
+			return nil, fmt.Errorf("-backend %q: want default, portable or goroutines", *backend)
+		}
+		cfg.backends = []string{*backend}
+	}
+	return cfg, cfg.validate()
+}
+
+func validBackend(name string) bool {
+	for _, b := range backendNames {
+		if name == b {
+			return true
+		}
+	}
+	return false
+}
+
+// validate checks what does not need the file.
+func (c *config) validate() error {
+	switch {
+	case c.qd <= 0:
+		return fmt.Errorf("-qd %d: must be at least 1", c.qd)
+	case c.dur <= 0:
+		return fmt.Errorf("-duration %v: must be positive", c.dur)
+	case c.bs > c.size && (c.file == "" || c.sizeSet):
+		return fmt.Errorf("-bs %d is larger than -size %d", c.bs, c.size)
+	case c.bs > maxBuffers || int64(c.qd) > maxBuffers/c.bs:
+		return fmt.Errorf("-qd %d x -bs %d: the buffers would exceed %s", c.qd, c.bs, formatSize(maxBuffers))
+	}
+	if c.usesAIO() {
+		if l, err := aio.SystemLimits(); err == nil && l.MaxOutstanding > 0 && c.qd > l.MaxOutstanding {
+			return fmt.Errorf("-qd %d: this system allows at most %d requests in flight", c.qd, l.MaxOutstanding)
+		}
+	}
+	if c.direct {
+		if !haveDirect {
+			return errors.New("-direct: this OS has no O_DIRECT")
+		}
+		if a := directAlignment(); c.bs%int64(a) != 0 {
+			return fmt.Errorf("-direct needs -bs a multiple of %d, the O_DIRECT alignment here (got %d)", a, c.bs)
+		}
+	}
+	return nil
+}
+
+func (c *config) usesAIO() bool {
+	for _, b := range c.backends {
+		if b != "goroutines" {
+			return true
+		}
+	}
+	return false
+}
+
+// directAlignment is the alignment of -direct buffers, offsets and sizes:
+// the rule aio.AlignedBuffer follows.
+func directAlignment() int {
+	if l, err := aio.SystemLimits(); err == nil && l.BufferAlignment > 0 {
+		return l.BufferAlignment
+	}
+	return 4096
+}
+
+// defaultIsPortable reports that DefaultBackend falls back to the portable
+// backend here: the package drives no kernel AIO on this system.
+func defaultIsPortable() bool {
+	_, err := aio.SystemLimits()
+	return errors.Is(err, aio.ErrNotSupported)
+}
+
+// exitError carries the exit status of a failure.
+type exitError struct {
+	status int
+	err    error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func usageErr(err error) error { return &exitError{2, err} }
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr.Fd()))
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(os.Stderr, usage)
+		return
+	}
+	if err != nil {
+		msg := strings.ReplaceAll(err.Error(), "\n", " ")
+		fmt.Fprintf(os.Stderr, "aiobench: %s\n", msg)
+		status := 1
+		var e *exitError
+		if errors.As(err, &e) {
+			status = e.status
+		}
+		os.Exit(status)
+	}
+}
+
+// run validates everything, opens or creates the data file, and runs each
+// backend in turn, writing the report to stdout.
+func run(args []string, stdout, stderr io.Writer, stderrTTY bool) error {
+	cfg, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	if err != nil {
+		return usageErr(err)
+	}
+	f, region, err := openData(cfg, func(msg string) { fmt.Fprintf(stderr, "aiobench: %s\n", msg) })
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	spec := &runSpec{
+		f:      f,
+		w:      newWorkload(cfg.rw, cfg.bs, region, cfg.seed),
+		qd:     cfg.qd,
+		direct: cfg.direct,
+		dur:    cfg.dur,
+	}
+	if stderrTTY {
+		spec.progress = stderr
+	}
+	if !cfg.json {
+		fmt.Fprintf(stdout, "data %s, %s used, seed %d, %v per backend\n", f.Name(), formatSize(region), cfg.seed, cfg.dur)
+	}
+	var results []result
+	for _, b := range cfg.backends {
+		spec.backend = b
+		spec.w.seq.Store(0)
+		r, err := runBackend(spec)
+		if err != nil {
+			return fmt.Errorf("%s backend: %w", b, err)
+		}
+		if cfg.json {
+			if err := writeJSON(stdout, &r); err != nil {
+				return err
+			}
+		}
+		results = append(results, r)
+	}
+	if cfg.json {
+		return nil
+	}
+	var base *result
+	if len(results) > 1 && results[0].backend == "goroutines" {
+		base = &results[0]
+	}
+	if err := writeTable(stdout, results, base); err != nil {
+		return err
+	}
+	for _, b := range cfg.backends {
+		if b == "default" && defaultIsPortable() {
+			fmt.Fprintln(stdout, "default: aio.SystemLimits reports no kernel AIO here, so DefaultBackend ran the portable backend")
+		}
+	}
+	return nil
+}
+
+// runBackend runs the workload once on the named backend.
+func runBackend(s *runSpec) (result, error) {
+	runtime.GC() // start each run without the previous run's garbage
+	switch s.backend {
+	case "goroutines":
+		return runGoroutines(s)
+	case "portable":
+		return runAIO(s, aio.PortableBackend)
+	default:
+		return runAIO(s, aio.DefaultBackend)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !(linux && fbsdmodel)
+
+package main
+
+const modelKernel = false

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// goWorker is one of the -qd goroutines of the baseline: a plain loop of
+// (*os.File).ReadAt / WriteAt, which is what Go code does today without aio.
+// Each worker has its own counter, histogram and generator, so the workers
+// share nothing on the I/O path but the file and the stop flag.
+type goWorker struct {
+	ops  atomic.Int64
+	_    [56]byte // keep the counters of neighbouring workers apart
+	hist histogram
+	gen  *generator
+	buf  []byte
+	err  error
+}
+
+func (w *goWorker) loop(f *os.File, stop *atomic.Bool) {
+	for !stop.Load() {
+		off, write := w.gen.next()
+		t := time.Now()
+		var err error
+		if write {
+			_, err = f.WriteAt(w.buf, off)
+		} else {
+			_, err = f.ReadAt(w.buf, off) // a short read is io.EOF
+		}
+		w.hist.record(time.Since(t))
+		if err != nil {
+			w.err = err
+			stop.Store(true)
+			return
+		}
+		w.ops.Add(1)
+	}
+}
+
+// runGoroutines runs the workload on -qd goroutines for the duration; each
+// finishes the request it is doing when time is up.
+func runGoroutines(s *runSpec) (result, error) {
+	workers := make([]*goWorker, s.qd)
+	for i := range workers {
+		workers[i] = &goWorker{gen: s.w.generator(uint64(i)), buf: s.buffer(i)}
+	}
+	count := func() int64 {
+		var n int64
+		for _, w := range workers {
+			n += w.ops.Load()
+		}
+		return n
+	}
+	var (
+		stop atomic.Bool
+		wg   sync.WaitGroup
+	)
+	p := s.startProgress(count)
+	cpu0 := cpuTime()
+	start := time.Now()
+	for _, w := range workers {
+		wg.Go(func() { w.loop(s.f, &stop) })
+	}
+	timer := time.AfterFunc(s.dur, func() { stop.Store(true) })
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
+	timer.Stop()
+	p.stop()
+
+	hist := new(histogram)
+	for _, w := range workers {
+		if w.err != nil {
+			return result{}, w.err
+		}
+		hist.merge(&w.hist)
+	}
+	return s.result(count(), elapsed, cpu, hist), nil
+}
