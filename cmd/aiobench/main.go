@@ -38,9 +38,9 @@ and CPU per request. With no flags at all it runs -compare at the defaults.
   -duration d    how long each backend runs (default 10s)
   -direct        open with O_DIRECT, aligned buffers; -bs must be a multiple
                  of the alignment
-  -backend name  default (the kernel's AIO, or the portable fallback),
-                 portable, or goroutines (-qd goroutines doing ReadAt/WriteAt,
-                 no aio)
+  -backend name  the one backend to run (default "default"): default (the
+                 kernel's AIO, or the portable fallback), portable, or
+                 goroutines (-qd goroutines doing ReadAt/WriteAt, no aio)
   -compare       run every backend back to back; ratios against goroutines
   -json          one JSON object per line per backend run
   -seed n        seed of the offsets and of the written data (default 1)
