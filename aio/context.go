@@ -2,6 +2,7 @@ package aio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -72,6 +73,7 @@ type Context struct {
 	batch    []*Request // the chunk handed to the backend
 	res      []syscall.Errno
 	evs      []event
+	pinning  pinning // what the backend needs pinned while in flight
 
 	// Links in the registry of contexts with requests in flight.
 	prev, next *Context
@@ -116,6 +118,10 @@ func newContext(cfg Config, be backend, limit int) *Context {
 		res:   make([]syscall.Errno, be.batchMax()),
 		evs:   make([]event, maxEvents),
 	}
+	c.pinning = pinRequestAndBuffers
+	if p, ok := be.(pinningBackend); ok {
+		c.pinning = p.pinning()
+	}
 	for i := range c.free {
 		c.free[i] = uint32(limit - 1 - i)
 	}
@@ -131,7 +137,9 @@ func (c *Context) MaxRequests() int { return c.max }
 // larger than the kernel's list limit are split. Requests refused for lack
 // of resources (kernel queue full or MaxRequests reached) stay Prepared, and
 // the error matches ErrAgain: wait for completions and submit them again.
-// Submit refuses the whole call, changing nothing, if a request is nil, not
+// The accepted requests are not always a prefix of reqs (the kernel judges
+// each entry of a list on its own): State tells which are Submitted. An
+// empty call does nothing and returns 0, nil. Submit refuses the whole call, changing nothing, if a request is nil, not
 // Prepared, already submitted (here or to another context) or listed twice.
 func (c *Context) Submit(reqs ...*Request) (int, error) {
 	c.mu.Lock()
@@ -197,7 +205,7 @@ func (c *Context) submitChunk(chunk []*Request) (accepted int, again bool) {
 		c.free = c.free[:len(c.free)-1]
 		c.slots[slot] = r
 		r.slot, r.gen, r.done = slot, c.gens[slot], false
-		r.pinMemory()
+		c.pin(r)
 	}
 	res := c.res[:len(chunk)]
 	clear(res)
@@ -232,6 +240,39 @@ func (c *Context) submitChunk(chunk []*Request) (accepted int, again bool) {
 	return accepted, again
 }
 
+// pinning is what a backend needs pinned while a request is in flight.
+type pinning int
+
+const (
+	// pinRequestAndBuffers: the kernel keeps the control block inside the
+	// Request (FreeBSD's aiocb) and touches the buffers at any time.
+	pinRequestAndBuffers pinning = iota
+	// pinBuffers: the control block lives outside the Go heap (Linux);
+	// only the buffers, and what the backend builds (iovec arrays), are
+	// the kernel's until completion.
+	pinBuffers
+	// pinNothing: memory is only touched by system calls made from Go
+	// while they run (the portable backend's pread and pwrite), which
+	// needs no pin.
+	pinNothing
+)
+
+// pinningBackend is a backend that needs less than pinRequestAndBuffers.
+type pinningBackend interface{ pinning() pinning }
+
+// pin pins what the backend needs of r; collect or a refusal unpins it.
+func (c *Context) pin(r *Request) {
+	switch c.pinning {
+	case pinRequestAndBuffers:
+		r.pinMemory()
+	case pinBuffers:
+		r.pins.Bytes(r.buf)
+		for _, b := range r.bufs {
+			r.pins.Bytes(b)
+		}
+	}
+}
+
 func (c *Context) releaseSlot(r *Request) {
 	c.slots[r.slot] = nil
 	c.gens[r.slot]++
@@ -254,7 +295,8 @@ func (c *Context) complete(r *Request) {
 // min (min 0: whatever is ready now). It also returns when ctx is done
 // (ctx.Err()) or Wakeup is called (ErrInterrupted); n > 0 with an error is
 // possible, so handle out[:n] first. With nothing in flight it returns
-// ErrNoRequests unless Config.WaitWithoutPending. Only one goroutine may
+// ErrNoRequests unless Config.WaitWithoutPending; so does a Wait whose
+// requests all came back before min was reached, with those requests. Only one goroutine may
 // wait at a time: a second gets ErrBusy. A signal never ends a Wait early.
 func (c *Context) Wait(ctx context.Context, min int, out []*Request) (int, error) {
 	if ctx == nil {
@@ -333,7 +375,7 @@ func (c *Context) wait(ctx context.Context, atLeast int, out []*Request) (int, e
 			c.mu.Unlock()
 		}
 		switch {
-		case err == syscall.EINTR:
+		case errors.Is(err, syscall.EINTR):
 			continue
 		case err != nil:
 			return n, fmt.Errorf("aio: wait: %w", err)

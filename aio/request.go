@@ -78,7 +78,6 @@ type Request struct {
 	slot uint32
 	gen  uint32
 	done bool   // the kernel has finished with it; only delivery is left
-	mark uint64 // submit call that last saw it, to refuse duplicates
 
 	pins pin.Set
 	cb   controlBlock // the backend's kernel control block
@@ -139,6 +138,8 @@ func (r *Request) prepare(op opcode, f *os.File, off int64, buf []byte, bufs [][
 	if len(bufs) > maxIovecs {
 		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: syscall.EINVAL}
 	}
+	// Fd switches a descriptor in Go's poller (a pipe, a socket) to
+	// blocking mode; regular files are never in the poller.
 	fd := f.Fd()
 	if fd == ^uintptr(0) {
 		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: os.ErrClosed}
