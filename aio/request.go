@@ -77,7 +77,7 @@ type Request struct {
 	// Owned by the context while Submitted, under its mutex.
 	slot uint32
 	gen  uint32
-	done bool   // the kernel has finished with it; only delivery is left
+	done bool // the kernel has finished with it; only delivery is left
 
 	pins pin.Set
 	cb   controlBlock // the backend's kernel control block
