@@ -15,10 +15,12 @@ import (
 	"github.com/fileaio/fileaio/internal/pin"
 )
 
-// Behaviour that holds for every backend runs against two: the fake kernel
-// in auto mode (each queued job completes at once) and the portable
-// backend doing real I/O on a temporary file. Tests that need to script the
-// kernel's answers use the fake directly.
+// Behaviour that holds for every backend runs against three: the fake
+// kernel in auto mode (each queued job completes at once), the portable
+// backend and the default backend of the build (Linux kernel AIO; FreeBSD's
+// POSIX AIO, or over the model under -tags fbsdmodel) doing real I/O on a
+// temporary file. Tests that need to script the kernel's answers use the
+// fake directly.
 
 type smEnv struct {
 	name string
@@ -36,19 +38,27 @@ var smEnvs = []smEnv{
 		return c
 	}},
 	{"portable", func(t *testing.T, cfg Config) *Context {
-		smCheckPins(t)
 		cfg.Backend = PortableBackend
-		c, err := NewContext(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := c.Close(); err != nil && err != ErrClosed {
-				t.Errorf("Close at cleanup: %v", err)
-			}
-		})
-		return c
+		return smRealContext(t, cfg)
 	}},
+	{"default", func(t *testing.T, cfg Config) *Context {
+		cfg.Backend = DefaultBackend
+		return smRealContext(t, cfg)
+	}},
+}
+
+func smRealContext(t *testing.T, cfg Config) *Context {
+	smCheckPins(t)
+	c, err := NewContext(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil && err != ErrClosed {
+			t.Errorf("Close at cleanup: %v", err)
+		}
+	})
+	return c
 }
 
 func smForEachEnv(t *testing.T, fn func(t *testing.T, e smEnv)) {
