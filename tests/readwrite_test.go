@@ -65,6 +65,9 @@ func TestReadWriteRoundTrip(t *testing.T) {
 
 		whole := readFile(t, f.Name())
 		for _, rg := range regions {
+			if len(rg.data) == 0 {
+				continue // may lie past the end: a write of nothing does not extend the file
+			}
 			compare(t, user("file at %d", rg.off), whole[rg.off:rg.off+int64(len(rg.data))], rg.data)
 		}
 	})
