@@ -52,6 +52,14 @@ type linuxBackend struct {
 	efd   int    // the eventfd Wakeup writes
 	one   []byte // the eventfd increment, 1 in host order
 
+	// cbs holds the iocb of each slot, in an anonymous mapping (cbMem)
+	// outside the Go heap: the kernel writes an iocb during io_submit and
+	// identifies the job by its address until the event is reaped, and
+	// memory the garbage collector does not manage needs no pin, so only
+	// a request's buffers are pinned (see pinning).
+	cbs   []sys.Iocb
+	cbMem []byte
+
 	// Used under the Context's mutex.
 	ptrs     []*sys.Iocb // io_submit's iocb pointer array
 	canceled sys.IoEvent // io_cancel's result, unused by kernels since 3.11
@@ -81,10 +89,18 @@ func newLinuxBackend(limit int) (*linuxBackend, int, error) {
 		_ = sys.IoDestroy(ctx)
 		return nil, 0, os.NewSyscallError("eventfd", err)
 	}
+	cbMem, err := unix.Mmap(-1, 0, limit*int(unsafe.Sizeof(sys.Iocb{})), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		_ = sys.IoDestroy(ctx)
+		_ = unix.Close(efd)
+		return nil, 0, os.NewSyscallError("mmap", err)
+	}
 	b := &linuxBackend{
 		ctx:     ctx,
 		limit:   limit,
 		efd:     efd,
+		cbs:     unsafe.Slice((*sys.Iocb)(unsafe.Pointer(&cbMem[0])), limit),
+		cbMem:   cbMem,
 		one:     binary.NativeEndian.AppendUint64(nil, 1),
 		ptrs:    make([]*sys.Iocb, limit),
 		events:  make([]sys.IoEvent, maxEvents),
@@ -115,14 +131,18 @@ func ioSetupError(nr int, err error) error {
 
 func (b *linuxBackend) batchMax() int { return b.limit }
 
+// pinning: the iocbs are outside the Go heap, so only buffers are pinned.
+func (b *linuxBackend) pinning() pinning { return pinBuffers }
+
 // submit queues batch with one io_submit, then again from each entry the
 // kernel stopped at: EAGAIN refuses that entry and the rest, another errno
 // rejects that entry alone.
 func (b *linuxBackend) submit(batch []*Request, res []syscall.Errno) {
 	ptrs := b.ptrs[:len(batch)]
 	for i, r := range batch {
-		r.cb.fill(r, token(r.slot, r.gen))
-		ptrs[i] = &r.cb.iocb
+		cb := &b.cbs[r.slot]
+		r.cb.fill(cb, r, token(r.slot, r.gen))
+		ptrs[i] = cb
 	}
 	for i := 0; i < len(ptrs); {
 		n, err := sys.IoSubmit(b.ctx, ptrs[i:])
@@ -208,7 +228,7 @@ func (b *linuxBackend) arm() error {
 }
 
 func (b *linuxBackend) finish(r *Request, ev *event) (int, syscall.Errno, bool) {
-	if ev.ident != uintptr(unsafe.Pointer(&r.cb.iocb)) {
+	if ev.ident != uintptr(unsafe.Pointer(&b.cbs[r.slot])) {
 		return 0, 0, false
 	}
 	n, errno := eventResult(ev)
@@ -219,7 +239,7 @@ func (b *linuxBackend) finish(r *Request, ev *event) (int, syscall.Errno, bool) 
 // the top of this file). A kernel that does cancel reports EINPROGRESS (0
 // on some kernels), and the job's event still arrives through io_getevents.
 func (b *linuxBackend) cancel(r *Request) (cancelOutcome, error) {
-	switch err := sys.IoCancel(b.ctx, &r.cb.iocb, &b.canceled); err {
+	switch err := sys.IoCancel(b.ctx, &b.cbs[r.slot], &b.canceled); err {
 	case nil, syscall.EINPROGRESS:
 		return cancelDone, nil
 	case syscall.EINVAL, syscall.EAGAIN:
@@ -237,15 +257,23 @@ func (b *linuxBackend) wake() error {
 	return nil
 }
 
-// close destroys the AIO context, which cancels the poll job, then closes
-// the eventfd the poll referred to.
+// close destroys the AIO context, which cancels the poll job and waits
+// for every job, then closes the eventfd the poll referred to and unmaps
+// the iocbs, which the kernel no longer touches.
 func (b *linuxBackend) close() error {
-	var destroyErr, closeErr error
+	var destroyErr, closeErr, unmapErr error
 	if err := sys.IoDestroy(b.ctx); err != nil {
 		destroyErr = os.NewSyscallError("io_destroy", err)
 	}
 	if err := unix.Close(b.efd); err != nil {
 		closeErr = os.NewSyscallError("close(eventfd)", err)
 	}
-	return errors.Join(destroyErr, closeErr)
+	if destroyErr == nil {
+		b.cbs = nil
+		if err := unix.Munmap(b.cbMem); err != nil {
+			unmapErr = os.NewSyscallError("munmap", err)
+		}
+		b.cbMem = nil
+	}
+	return errors.Join(destroyErr, closeErr, unmapErr)
 }

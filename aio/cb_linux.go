@@ -9,36 +9,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// controlBlock is a request's kernel AIO control block. It lives inside the
-// Request, so pinning the request pins the iocb, which the kernel writes
-// during io_submit and whose address identifies the job until its event is
-// reaped. iov is the iovec array of vectored requests, kept for reuse.
+// controlBlock is what a request keeps for the Linux backend: the iovec
+// array of vectored requests, kept for reuse. The iocb itself is not in the
+// Request: the backend keeps one per slot outside the Go heap (the kernel
+// writes it during io_submit and its address identifies the job until the
+// event is reaped), so the Request needs no pin.
 type controlBlock struct {
-	iocb sys.Iocb
-	iov  []unix.Iovec
+	iov []unix.Iovec
 }
 
-// fill describes r in its iocb, tagged with data. A vectored request gets
-// its iovec array built in cb.iov and pinned with r's other pins.
-func (cb *controlBlock) fill(r *Request, data uint64) {
-	cb.iocb = sys.Iocb{Data: data, Fildes: uint32(r.fd), Offset: r.off}
+// fill describes r in iocb, tagged with data. A vectored request gets its
+// iovec array built in cb.iov and pinned with r's other pins.
+func (cb *controlBlock) fill(iocb *sys.Iocb, r *Request, data uint64) {
+	*iocb = sys.Iocb{Data: data, Fildes: uint32(r.fd), Offset: r.off}
 	switch r.op {
 	case opRead:
-		cb.iocb.LioOpcode = sys.IOCB_CMD_PREAD
-		cb.iocb.Buf, cb.iocb.Nbytes = bytesAddr(r.buf), uint64(len(r.buf))
+		iocb.LioOpcode = sys.IOCB_CMD_PREAD
+		iocb.Buf, iocb.Nbytes = bytesAddr(r.buf), uint64(len(r.buf))
 	case opWrite:
-		cb.iocb.LioOpcode = sys.IOCB_CMD_PWRITE
-		cb.iocb.Buf, cb.iocb.Nbytes = bytesAddr(r.buf), uint64(len(r.buf))
+		iocb.LioOpcode = sys.IOCB_CMD_PWRITE
+		iocb.Buf, iocb.Nbytes = bytesAddr(r.buf), uint64(len(r.buf))
 	case opReadv:
-		cb.iocb.LioOpcode = sys.IOCB_CMD_PREADV
-		cb.iocb.Buf, cb.iocb.Nbytes = cb.vectors(r), uint64(len(r.bufs))
+		iocb.LioOpcode = sys.IOCB_CMD_PREADV
+		iocb.Buf, iocb.Nbytes = cb.vectors(r), uint64(len(r.bufs))
 	case opWritev:
-		cb.iocb.LioOpcode = sys.IOCB_CMD_PWRITEV
-		cb.iocb.Buf, cb.iocb.Nbytes = cb.vectors(r), uint64(len(r.bufs))
+		iocb.LioOpcode = sys.IOCB_CMD_PWRITEV
+		iocb.Buf, iocb.Nbytes = cb.vectors(r), uint64(len(r.bufs))
 	case opFlush:
-		cb.iocb.LioOpcode, cb.iocb.Offset = sys.IOCB_CMD_FSYNC, 0
+		iocb.LioOpcode, iocb.Offset = sys.IOCB_CMD_FSYNC, 0
 	case opDataSync:
-		cb.iocb.LioOpcode, cb.iocb.Offset = sys.IOCB_CMD_FDSYNC, 0
+		iocb.LioOpcode, iocb.Offset = sys.IOCB_CMD_FDSYNC, 0
 	}
 }
 
