@@ -55,6 +55,11 @@ func newPortableBackend(limit int) (backend, int, error) {
 
 func (b *portableBackend) batchMax() int { return cap(b.jobs) }
 
+// pinning: the workers touch a request's memory only through the system
+// calls they make from Go, which need no pin (the request stays reachable
+// from the context's slots until Wait returns it).
+func (b *portableBackend) pinning() pinning { return pinNothing }
+
 func (b *portableBackend) submit(batch []*Request, res []syscall.Errno) {
 	for _, r := range batch {
 		r.pj.state.Store(jobQueued)
