@@ -1,6 +1,8 @@
 package aio
 
 import (
+	"math/bits"
+	"os"
 	"sync"
 	"unsafe"
 )
@@ -34,14 +36,20 @@ var alignment = sync.OnceValue(func() int {
 
 // AlignedBuffer returns n bytes whose start is aligned for O_DIRECT on this
 // system (SystemLimits().BufferAlignment, or 4096 where that is 0 or
-// unknown). The memory is ordinary Go heap memory, which the garbage
-// collector never moves; it lives as long as the slice is referenced.
+// unknown) and that cross no more page boundaries than they must: a buffer
+// of up to a page lies within one page, a larger one starts on a page
+// boundary. A buffer that straddles pages needlessly costs the kernel an
+// extra page to pin and the device an extra segment on every transfer. The
+// memory is ordinary Go heap memory, which the garbage collector never
+// moves; it lives as long as the slice is referenced.
 func AlignedBuffer(n int) []byte {
 	if n <= 0 {
 		return []byte{}
 	}
-	a := alignment()
+	a := max(alignment(), min(pageSize, 1<<bits.Len(uint(n-1))))
 	b := make([]byte, n+a)
 	off := (a - int(uintptr(unsafe.Pointer(&b[0]))%uintptr(a))) % a
 	return b[off : off+n : off+n]
 }
+
+var pageSize = os.Getpagesize()
