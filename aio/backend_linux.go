@@ -38,9 +38,11 @@ import (
 // any; io_getevents is called only to block. io_submit dispatches a batch
 // of more than two requests to the device only when it returns, so a batch
 // is submitted one request first, then two, four and so on, to let the
-// device start on the first ones while the kernel prepares the rest;
-// requests that complete inside io_submit (buffered I/O) gain nothing from
-// that, and once the ring shows it the rest go in one call.
+// device start on the first ones while the kernel prepares the rest.
+// Requests that complete inside io_submit (buffered I/O) gain nothing from
+// that: once the ring shows that a request was done during its call, the
+// rest of the batch, and the next batches, go in one call each, until one
+// is not done during its call.
 //
 // Wakeup writes an eventfd on which a poll job (IOCB_CMD_POLL) is kept
 // armed in the AIO context, so a blocked io_getevents returns with the
@@ -73,6 +75,10 @@ type linuxBackend struct {
 	// ring is the kernel's completion ring, nil where it is not mapped at
 	// the context's address as expected.
 	ring *aioRing
+
+	// inline: the last request submitted was done inside io_submit. Used
+	// under the Context's mutex.
+	inline bool
 
 	// Used under the Context's mutex.
 	ptrs     []*sys.Iocb // io_submit's iocb pointer array
@@ -149,9 +155,9 @@ func (b *linuxBackend) batchMax() int { return b.limit }
 // pinning: the iocbs are outside the Go heap, so only buffers are pinned.
 func (b *linuxBackend) pinning() pinning { return pinBuffers }
 
-// submit queues batch with io_submit in chunks of 1, 2, 4... entries (all
-// the rest at once as soon as a chunk completed inside the call), and again
-// from each entry the kernel stopped at: EAGAIN refuses that entry and the
+// submit queues batch with io_submit in chunks of 1, 2, 4... entries, or
+// in one call while requests are done inside io_submit, and again from
+// each entry the kernel stopped at: EAGAIN refuses that entry and the
 // rest, another errno rejects that entry alone.
 func (b *linuxBackend) submit(batch []*Request, res []syscall.Errno) {
 	ptrs := b.ptrs[:len(batch)]
@@ -161,23 +167,23 @@ func (b *linuxBackend) submit(batch []*Request, res []syscall.Errno) {
 		ptrs[i] = cb
 	}
 	chunk := len(ptrs)
-	if b.ring != nil {
+	if b.ring != nil && !b.inline {
 		chunk = 1
 	}
 	for i := 0; i < len(ptrs); {
-		end := min(len(ptrs), i+chunk)
 		var tail uint32
-		if end < len(ptrs) {
+		if b.ring != nil {
 			tail = b.ring.loadTail()
 		}
-		n, err := sys.IoSubmit(b.ctx, ptrs[i:end])
+		n, err := sys.IoSubmit(b.ctx, ptrs[i:min(len(ptrs), i+chunk)])
 		if n > 0 {
 			i += n
-			switch {
-			case end == len(ptrs):
-			case b.ring.since(tail) >= n:
-				chunk = len(ptrs) // done inside the call: no overlap to gain
-			default:
+			if b.ring != nil {
+				b.inline = b.ring.doneSince(tail, ptrs[i-1])
+			}
+			if b.inline {
+				chunk = len(ptrs) // nothing to overlap
+			} else {
 				chunk *= 2
 			}
 			continue
@@ -355,8 +361,23 @@ func (r *aioRing) events() []sys.IoEvent {
 
 func (r *aioRing) loadTail() uint32 { return atomic.LoadUint32(&r.tail) }
 
-// since is how many events the kernel added after the tail was t.
-func (r *aioRing) since(t uint32) int { return int((r.loadTail() + r.nr - t) % r.nr) }
+// doneSince reports whether the event of cb is among those the kernel
+// added to the ring since its tail was t. The waiter may be taking them
+// meanwhile, but the kernel cannot write over them: the ring has room for
+// more events than there can be requests in flight.
+func (r *aioRing) doneSince(t uint32, cb *sys.Iocb) bool {
+	obj := uint64(uintptr(unsafe.Pointer(cb)))
+	evs, end := r.events(), r.loadTail()
+	if t >= r.nr || end >= r.nr {
+		return false
+	}
+	for ; t != end; t = (t + 1) % r.nr {
+		if evs[t].Obj == obj {
+			return true
+		}
+	}
+	return false
+}
 
 // reap moves the events in the ring, up to len(out), into out, or returns
 // -1 if head or tail is out of range (io_getevents then reports what is
