@@ -11,6 +11,9 @@ import (
 // the context's mutex held, except wait, which only one goroutine (the
 // waiter) calls at a time and without the mutex.
 type backend interface {
+	// kernel names the interface the backend drives, for Context.Kernel.
+	kernel() string
+
 	// batchMax is the most requests one submit call may carry.
 	batchMax() int
 

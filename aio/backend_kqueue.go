@@ -55,6 +55,8 @@ func newKqueueBackend(limit int) (backend, int, error) {
 	return b, limit, nil
 }
 
+func (b *kqueueBackend) kernel() string { return "freebsd-aio" }
+
 func (b *kqueueBackend) batchMax() int { return b.batch }
 
 // submit sends runs of reads and writes to lio_listio and each flush to

@@ -46,8 +46,8 @@ func kqContext(t *testing.T, cfg Config) *Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := c.be.(*kqueueBackend); !ok {
-		t.Fatalf("DefaultBackend is %T, want the kqueue backend", c.be)
+	if _, ok := c.be.(*kqueueBackend); !ok || c.Kernel() != "freebsd-aio" {
+		t.Fatalf("DefaultBackend is %T (%q), want the kqueue backend", c.be, c.Kernel())
 	}
 	t.Cleanup(func() {
 		if err := c.Close(); err != nil && err != ErrClosed {

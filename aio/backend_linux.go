@@ -150,6 +150,8 @@ func ioSetupError(nr int, err error) error {
 	return os.NewSyscallError("io_setup", err)
 }
 
+func (b *linuxBackend) kernel() string { return "linux-aio" }
+
 func (b *linuxBackend) batchMax() int { return b.limit }
 
 // pinning: the iocbs are outside the Go heap, so only buffers are pinned.

@@ -28,8 +28,8 @@ func linuxContext(t *testing.T, cfg Config) *Context {
 		c, err = NewContext(cfg)
 		return err
 	})
-	if _, ok := c.be.(*linuxBackend); !ok {
-		t.Fatalf("DefaultBackend on Linux is %T, want *linuxBackend", c.be)
+	if _, ok := c.be.(*linuxBackend); !ok || c.Kernel() != "linux-aio" {
+		t.Fatalf("DefaultBackend on Linux is %T (%q), want *linuxBackend", c.be, c.Kernel())
 	}
 	t.Cleanup(func() {
 		if err := c.Close(); err != nil {

@@ -53,6 +53,8 @@ func newPortableBackend(limit int) (backend, int, error) {
 	return b, limit, nil
 }
 
+func (b *portableBackend) kernel() string { return "portable" }
+
 func (b *portableBackend) batchMax() int { return cap(b.jobs) }
 
 // pinning: the workers touch a request's memory only through the system

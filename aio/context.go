@@ -128,6 +128,12 @@ func newContext(cfg Config, be backend, limit int) *Context {
 	return c
 }
 
+// Kernel names the interface the context drives: "freebsd-aio" (POSIX AIO
+// with kqueue), "linux-aio" (kernel AIO) or "portable" (goroutines). A
+// DefaultBackend context is "portable" where the system offers no kernel
+// AIO this package drives, or refuses it (for example under seccomp).
+func (c *Context) Kernel() string { return c.be.kernel() }
+
 // MaxRequests returns the bound on requests in flight.
 func (c *Context) MaxRequests() int { return c.max }
 

@@ -39,7 +39,11 @@ var smEnvs = []smEnv{
 	}},
 	{"portable", func(t *testing.T, cfg Config) *Context {
 		cfg.Backend = PortableBackend
-		return smRealContext(t, cfg)
+		c := smRealContext(t, cfg)
+		if c.Kernel() != "portable" {
+			t.Fatalf("PortableBackend context drives %q", c.Kernel())
+		}
+		return c
 	}},
 	{"default", func(t *testing.T, cfg Config) *Context {
 		cfg.Backend = DefaultBackend

@@ -160,6 +160,8 @@ func (f *fakeBackend) mustHoldContextLock(what string) {
 	}
 }
 
+func (f *fakeBackend) kernel() string { return "fake" }
+
 func (f *fakeBackend) batchMax() int { return f.batch }
 
 func (f *fakeBackend) submit(batch []*Request, res []syscall.Errno) {

@@ -173,8 +173,12 @@ func directAlignment() int {
 // defaultIsPortable reports that DefaultBackend falls back to the portable
 // backend here: the package drives no kernel AIO on this system.
 func defaultIsPortable() bool {
-	_, err := aio.SystemLimits()
-	return errors.Is(err, aio.ErrNotSupported)
+	c, err := aio.NewContext(aio.Config{MaxRequests: 1})
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	return c.Kernel() == "portable"
 }
 
 // exitError carries the exit status of a failure.
@@ -261,7 +265,7 @@ func run(args []string, stdout, stderr io.Writer, stderrTTY bool) error {
 	}
 	for _, b := range cfg.backends {
 		if b == "default" && defaultIsPortable() {
-			fmt.Fprintln(stdout, "default: aio.SystemLimits reports no kernel AIO here, so DefaultBackend ran the portable backend")
+			fmt.Fprintln(stdout, "default: this system offers no kernel AIO this library drives, so DefaultBackend ran the portable backend")
 		}
 	}
 	return nil
