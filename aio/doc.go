@@ -31,9 +31,11 @@
 // the context from Submit until Wait returns it: in between, do not touch
 // its buffers (the kernel reads or fills them at any moment), and do not
 // close its file (the kernel may then report EBADF, or act on whatever file
-// reuses the descriptor). The context pins the request and its buffers
-// while the kernel may touch them and keeps them reachable until Wait
-// returns the request, even if the caller drops every reference.
+// reuses the descriptor). The context pins what the kernel may touch while
+// it may touch it (on FreeBSD the request, which holds the aiocb, and its
+// buffers; on Linux the buffers, the control blocks living outside the Go
+// heap) and keeps the request reachable until Wait returns it, even if the
+// caller drops every reference.
 //
 // Every request Submit accepts comes back from Wait exactly once, with its
 // result; a context with requests in flight cannot be closed.
