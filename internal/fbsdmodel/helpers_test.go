@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/fileaio/fileaio/internal/pin"
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,10 +64,8 @@ func TestMirrorLayouts(t *testing.T) {
 		unsafe.Offsetof(cb.kevFlags), unsafe.Sizeof(kev), unsafe.Offsetof(kev.data), unsafe.Offsetof(kev.udata)}
 	want := []uintptr{aiocbSize, offBuf, offOpcode, offStatus, offError, offNotify, offSigKqueue, offSigValue, offKevFlags,
 		keventSize, 16, 24}
-	for i := range got {
-		if got[i] != want[i] {
-			t.Fatalf("layout item %d = %d, want %d", i, got[i], want[i])
-		}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("layout (-want +got):\n%s", diff)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 )
 
@@ -82,7 +83,8 @@ func TestLioListioPerEntry(t *testing.T) {
 		entry(LIO_MLOCK, e.fd),
 		entry(99, e.fd),
 	}
-	want := []struct{ status, err int64 }{
+	type outcome struct{ Status, Err int64 }
+	want := []outcome{
 		{-1, int64(unix.EINPROGRESS)},
 		{},
 		{-1, int64(unix.EBADF)},
@@ -95,13 +97,14 @@ func TestLioListioPerEntry(t *testing.T) {
 	if err := e.listio(LIO_NOWAIT, list, nil); err != unix.EIO {
 		t.Fatalf("lio_listio = %v, want EIO", err)
 	}
+	got := make([]outcome, len(list))
 	for i, cb := range list {
-		if cb == nil {
-			continue
+		if cb != nil {
+			got[i] = outcome{cb.status, cb.err}
 		}
-		if cb.status != want[i].status || cb.err != want[i].err {
-			t.Errorf("entry %d: status=%d error=%d, want %d/%d", i, cb.status, cb.err, want[i].status, want[i].err)
-		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status/error written into each entry (-want +got):\n%s", diff)
 	}
 	evs := e.harvest(1)
 	if evs[0].ident != identOf(good) {
