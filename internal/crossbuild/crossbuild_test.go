@@ -1,8 +1,10 @@
 package crossbuild
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -19,6 +21,7 @@ var targets = []struct{ goos, goarch, pkgs string }{
 
 func TestCrossBuild(t *testing.T) {
 	root := moduleRoot(t)
+	consultSources(t, root)
 	for _, tg := range targets {
 		t.Run(tg.goos+"_"+tg.goarch, func(t *testing.T) {
 			t.Parallel()
@@ -32,6 +35,31 @@ func TestCrossBuild(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// consultSources reads every Go source and module file of the module. The
+// go command caches a test's result keyed by the files the test itself
+// opened; the checks run in subprocesses, so without this a changed layout
+// file would be answered from the cache.
+func consultSources(t *testing.T, root string) {
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum" {
+			_, err = os.ReadFile(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
