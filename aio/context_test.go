@@ -313,15 +313,22 @@ func TestWakeupBeforeWait(t *testing.T) {
 	})
 }
 
+// smWaitInBackground starts Wait(ctx, 1, ...) in a goroutine and returns
+// once that goroutine is inside Wait; the channel receives Wait's error.
+func smWaitInBackground(t *testing.T, c *Context, ctx context.Context) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Wait(ctx, 1, make([]*Request, 1))
+		done <- err
+	}()
+	smUntilWaiting(t, c)
+	return done
+}
+
 func TestWakeupDuringWait(t *testing.T) {
 	smForEachEnv(t, func(t *testing.T, e smEnv) {
 		c := e.open(t, Config{WaitWithoutPending: true})
-		done := make(chan error, 1)
-		go func() {
-			_, err := c.Wait(smLongCtx(t), 1, make([]*Request, 1))
-			done <- err
-		}()
-		smUntilWaiting(t, c)
+		done := smWaitInBackground(t, c, smLongCtx(t))
 		if err := c.Close(); err != ErrBusy {
 			t.Errorf("Close with a waiter = %v, want ErrBusy", err)
 		}
@@ -409,12 +416,7 @@ func TestWaitContextCancel(t *testing.T) {
 	smForEachEnv(t, func(t *testing.T, e smEnv) {
 		c := e.open(t, Config{WaitWithoutPending: true})
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			_, err := c.Wait(ctx, 1, make([]*Request, 1))
-			done <- err
-		}()
-		smUntilWaiting(t, c)
+		done := smWaitInBackground(t, c, ctx)
 		cancel()
 		select {
 		case err := <-done:
@@ -589,12 +591,7 @@ func TestCloseBusyAndClosed(t *testing.T) {
 func TestSecondWaiterBusy(t *testing.T) {
 	smForEachEnv(t, func(t *testing.T, e smEnv) {
 		c := e.open(t, Config{WaitWithoutPending: true})
-		done := make(chan error, 1)
-		go func() {
-			_, err := c.Wait(smLongCtx(t), 1, make([]*Request, 1))
-			done <- err
-		}()
-		smUntilWaiting(t, c)
+		done := smWaitInBackground(t, c, smLongCtx(t))
 		for range 3 {
 			if _, err := c.Wait(smLongCtx(t), 0, make([]*Request, 1)); err != ErrBusy {
 				t.Errorf("second Wait = %v, want ErrBusy", err)
