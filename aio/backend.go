@@ -7,9 +7,12 @@ import (
 
 // backend is what a kernel interface gives the state machine. The state
 // machine owns all bookkeeping (slots, in-flight count, delivery, wakeup
-// flag, deadlines); a backend only talks to the kernel. It is called with
-// the context's mutex held, except wait, which only one goroutine (the
-// waiter) calls at a time and without the mutex.
+// flag, deadlines); a backend only talks to the kernel. Locks: submit runs
+// under the context's submission lock alone (it may block in the kernel,
+// and runs beside wait, finish and cancel); finish and cancel under the
+// context's mutex; wake under the wake lock's read side (so possibly
+// several at once, never after close); wait by the one waiter, without a
+// lock; close once, with nothing in flight.
 type backend interface {
 	// kernel names the interface the backend drives, for Context.Kernel.
 	kernel() string
@@ -77,4 +80,12 @@ func eventResult(ev *event) (int, syscall.Errno) {
 		return 0, ev.errno
 	}
 	return int(ev.res), 0
+}
+
+// markAgain refuses the requests of res for lack of resources: they return
+// to Prepared.
+func markAgain(res []syscall.Errno) {
+	for i := range res {
+		res[i] = syscall.EAGAIN
+	}
 }

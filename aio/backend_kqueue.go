@@ -187,12 +187,6 @@ func (b *kqueueBackend) entryOutcome(cb *sys.Aiocb) syscall.Errno {
 	return syscall.Errno(v)
 }
 
-func markAgain(res []syscall.Errno) {
-	for i := range res {
-		res[i] = syscall.EAGAIN
-	}
-}
-
 // wait collects completion events; the wakeup event only sets woke.
 func (b *kqueueBackend) wait(evs []event, timeout time.Duration) (int, bool, error) {
 	var ts *sys.Timespec

@@ -77,11 +77,14 @@ type linuxBackend struct {
 	ring *aioRing
 
 	// inline: the last request submitted was done inside io_submit. Used
-	// under the Context's mutex.
+	// under the Context's submission lock.
 	inline bool
 
+	// Used under the Context's submission lock.
+	ptrs []*sys.Iocb // io_submit's iocb pointer array
+	idx  []int       // the batch index of each of ptrs
+
 	// Used under the Context's mutex.
-	ptrs     []*sys.Iocb // io_submit's iocb pointer array
 	canceled sys.IoEvent // io_cancel's result, unused by kernels since 3.11
 
 	// Used by the waiter only.
@@ -123,6 +126,7 @@ func newLinuxBackend(limit int) (*linuxBackend, int, error) {
 		cbMem:   cbMem,
 		one:     binary.NativeEndian.AppendUint64(nil, 1),
 		ptrs:    make([]*sys.Iocb, limit),
+		idx:     make([]int, limit),
 		events:  make([]sys.IoEvent, maxEvents),
 		drained: make([]byte, 8),
 	}
@@ -160,13 +164,18 @@ func (b *linuxBackend) pinning() pinning { return pinBuffers }
 // submit queues batch with io_submit in chunks of 1, 2, 4... entries, or
 // in one call while requests are done inside io_submit, and again from
 // each entry the kernel stopped at: EAGAIN refuses that entry and the
-// rest, another errno rejects that entry alone.
+// rest, another errno rejects that entry alone. A request io_submit would
+// block on until data comes (linuxSubmitBlocks) is not given to it.
 func (b *linuxBackend) submit(batch []*Request, res []syscall.Errno) {
-	ptrs := b.ptrs[:len(batch)]
+	ptrs, idx := b.ptrs[:0], b.idx[:0]
 	for i, r := range batch {
+		if linuxSubmitBlocks(r.class) {
+			res[i] = syscall.EOPNOTSUPP
+			continue
+		}
 		cb := &b.cbs[r.slot]
 		r.cb.fill(cb, r, token(r.slot, r.gen))
-		ptrs[i] = cb
+		ptrs, idx = append(ptrs, cb), append(idx, i)
 	}
 	chunk := len(ptrs)
 	if b.ring != nil && !b.inline {
@@ -193,12 +202,10 @@ func (b *linuxBackend) submit(batch []*Request, res []syscall.Errno) {
 		switch errno := errnoOf(err); errno {
 		case syscall.EINTR:
 		case 0, syscall.EAGAIN:
-			for j := i; j < len(res); j++ {
-				res[j] = syscall.EAGAIN
-			}
+			markAgain(res[idx[i]:])
 			i = len(ptrs)
 		default:
-			res[i] = errno
+			res[idx[i]] = errno
 			i++
 		}
 	}

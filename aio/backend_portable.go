@@ -1,22 +1,37 @@
 package aio
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 )
 
-// The portable backend runs requests on a bounded pool of goroutines that
-// do positional I/O with ordinary system calls (portable_io_*.go). It works
-// on every OS and is the baseline the kernel backends are measured against.
-// Requests run in no fixed order, several at a time, like kernel AIO.
-
-// maxPortableWorkers bounds the pool; more in flight simply queue.
-const maxPortableWorkers = 128
+// The portable backend, also the goroutine engine of DefaultBackend, runs
+// requests on a bounded pool of goroutines doing ordinary system calls
+// (portable_io_*.go). It works on every OS. Requests run in no fixed
+// order, several at a time, like kernel AIO.
+//
+// Workers are started as work arrives, up to the bound, and stay. Each
+// takes a share of the queue at a time and reports its completions
+// together; the waiter is woken once per batch of completions, not once per
+// request. Nothing is allocated per request.
+//
+// A worker reaches a request's descriptor only through the file's
+// RawConn, so the descriptor cannot be closed (and its number reused)
+// while the worker uses it; a file closed before the worker starts fails
+// the request with EBADF. A stream in Go's poller (a pipe or socket) is
+// waited for in the poller, not in a blocked thread.
 
 // portableJob is the portable backend's per-request state.
-type portableJob struct{ state atomic.Int32 }
+type portableJob struct {
+	state  atomic.Int32
+	n      int
+	errno  syscall.Errno
+	run    func(uintptr)      // r.runPortable, made once
+	stream func(uintptr) bool // r.runStream, made once
+}
 
 const (
 	jobQueued int32 = iota + 1
@@ -25,37 +40,69 @@ const (
 	jobFinished
 )
 
-type portableBackend struct {
-	jobs chan *Request // capacity MaxRequests, so submit never blocks
+// defaultWorkers is the pool's bound for a context of limit requests: as
+// many as can be in flight, for devices that gain from parallel requests,
+// within a multiple of GOMAXPROCS that keeps a pool of a large context
+// from growing without purpose.
+func defaultWorkers(limit int) int {
+	return max(min(limit, max(maxPortableWorkers, 8*runtime.GOMAXPROCS(0))), 1)
+}
 
-	mu     sync.Mutex
+// maxPortableWorkers is the default bound's floor.
+const maxPortableWorkers = 128
+
+type portableBackend struct {
+	maxWorkers int
+
+	mu      sync.Mutex
+	queue   []*Request // submitted, not yet taken by a worker
+	head    int        // queue[head:] is waiting
+	workCh  sync.Cond  // workers wait here for work
+	idle    int        // workers waiting on workCh
+	workers int        // workers started
+	closing bool
+
+	dmu    sync.Mutex
 	done   []event // completions not yet collected
 	woke   bool    // a wake not yet reported
 	notify chan struct{}
 	timer  *time.Timer
 	quit   sync.WaitGroup
+
+	// onDone, when set, is called after completions are added to done (by
+	// DefaultBackend, whose waiter may be blocked in the kernel).
+	onDone func()
 }
 
 func newPortableBackend(limit int) (backend, int, error) {
-	limit = min(limit, 1<<16)
-	b := &portableBackend{
-		jobs:   make(chan *Request, limit),
-		done:   make([]event, 0, limit),
-		notify: make(chan struct{}, 1),
-		timer:  time.NewTimer(time.Hour),
-	}
-	b.timer.Stop()
-	workers := min(limit, maxPortableWorkers)
-	b.quit.Add(workers)
-	for range workers {
-		go b.work()
-	}
-	return b, limit, nil
+	b := newGoroutineEngine(limit, 0)
+	return b, b.limit(), nil
 }
+
+// newGoroutineEngine makes a pool for limit requests with at most workers
+// goroutines (0: defaultWorkers).
+func newGoroutineEngine(limit, workers int) *portableBackend {
+	limit = min(limit, 1<<16)
+	if workers <= 0 {
+		workers = defaultWorkers(limit)
+	}
+	b := &portableBackend{
+		maxWorkers: workers,
+		queue:      make([]*Request, 0, limit),
+		done:       make([]event, 0, limit),
+		notify:     make(chan struct{}, 1),
+		timer:      time.NewTimer(time.Hour),
+	}
+	b.workCh.L = &b.mu
+	b.timer.Stop()
+	return b
+}
+
+func (b *portableBackend) limit() int { return cap(b.queue) }
 
 func (b *portableBackend) kernel() string { return "portable" }
 
-func (b *portableBackend) batchMax() int { return cap(b.jobs) }
+func (b *portableBackend) batchMax() int { return cap(b.queue) }
 
 // pinning: the workers touch a request's memory only through the system
 // calls they make from Go, which need no pin (the request stays reachable
@@ -64,27 +111,121 @@ func (b *portableBackend) pinning() pinning { return pinNothing }
 
 func (b *portableBackend) submit(batch []*Request, res []syscall.Errno) {
 	for _, r := range batch {
+		r.engine = engineGoroutine
 		r.pj.state.Store(jobQueued)
-		b.jobs <- r
+	}
+	b.mu.Lock()
+	if b.head > 0 && len(b.queue)+len(batch) > cap(b.queue) {
+		b.queue = b.queue[:copy(b.queue, b.queue[b.head:])]
+		b.head = 0
+	}
+	b.queue = append(b.queue, batch...)
+	waiting := len(b.queue) - b.head
+	wake := min(b.idle, waiting)
+	start := min(waiting-wake, b.maxWorkers-b.workers)
+	b.workers += start
+	b.mu.Unlock()
+	for range wake {
+		b.workCh.Signal()
+	}
+	b.quit.Add(start)
+	for range start {
+		go b.work()
 	}
 }
 
+// take waits for work and returns a worker's share of the queue: an equal
+// part for each worker, so that requests run in parallel up to the bound.
+func (b *portableBackend) take(into []*Request) []*Request {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.head == len(b.queue) {
+		if b.closing {
+			return nil
+		}
+		b.idle++
+		b.workCh.Wait()
+		b.idle--
+	}
+	waiting := len(b.queue) - b.head
+	share := min((waiting+b.workers-1)/b.workers, len(into))
+	into = append(into[:0], b.queue[b.head:b.head+share]...)
+	clear(b.queue[b.head : b.head+share])
+	b.head += share
+	if b.head == len(b.queue) {
+		b.queue, b.head = b.queue[:0], 0
+	}
+	return into
+}
+
+// workerBatch bounds what one worker takes at a time.
+const workerBatch = 16
+
 func (b *portableBackend) work() {
 	defer b.quit.Done()
-	for r := range b.jobs {
-		ev := event{slot: r.slot, gen: r.gen}
-		if r.pj.state.CompareAndSwap(jobQueued, jobRunning) {
-			n, errno := portableIO(r)
-			ev.res, ev.errno = int64(n), errno
-			r.pj.state.Store(jobFinished)
-		} else {
-			ev.errno = syscall.ECANCELED
+	var (
+		jobs [workerBatch]*Request
+		evs  [workerBatch]event
+	)
+	for {
+		taken := b.take(jobs[:])
+		if taken == nil {
+			return
 		}
-		b.mu.Lock()
-		b.done = append(b.done, ev)
-		b.mu.Unlock()
+		for i, r := range taken {
+			evs[i] = b.run(r)
+			taken[i] = nil
+		}
+		b.dmu.Lock()
+		b.done = append(b.done, evs[:len(taken)]...)
+		b.dmu.Unlock()
 		b.signal()
+		if b.onDone != nil {
+			b.onDone()
+		}
 	}
+}
+
+// run performs r unless it was canceled, and returns its event.
+func (b *portableBackend) run(r *Request) event {
+	ev := event{slot: r.slot, gen: r.gen}
+	if !r.pj.state.CompareAndSwap(jobQueued, jobRunning) {
+		ev.errno = syscall.ECANCELED
+		return ev
+	}
+	if r.pj.run == nil {
+		r.pj.run, r.pj.stream = r.runPortable, r.runStream
+	}
+	r.pj.n, r.pj.errno = 0, syscall.EBADF
+	var err error
+	switch {
+	case r.class.stream() && (r.op == opRead || r.op == opReadv):
+		err = r.rc.Read(r.pj.stream)
+	case r.class.stream() && (r.op == opWrite || r.op == opWritev):
+		err = r.rc.Write(r.pj.stream)
+	default:
+		err = r.rc.Control(r.pj.run)
+	}
+	if err != nil && r.pj.n == 0 && r.pj.errno == 0 {
+		r.pj.errno = syscall.EBADF
+	}
+	ev.res, ev.errno = int64(r.pj.n), r.pj.errno
+	r.pj.state.Store(jobFinished)
+	return ev
+}
+
+func (r *Request) runPortable(fd uintptr) { r.pj.n, r.pj.errno = portableIO(r, int(fd)) }
+
+// runStream is one attempt on a stream; false asks the poller to wait
+// until the descriptor is ready.
+func (r *Request) runStream(fd uintptr) bool {
+	n, errno := portableIO(r, int(fd))
+	if errno == syscall.EAGAIN {
+		r.pj.errno = errno // kept if the poller cannot wait for fd
+		return false
+	}
+	r.pj.n, r.pj.errno = n, errno
+	return true
 }
 
 func (b *portableBackend) signal() {
@@ -92,6 +233,26 @@ func (b *portableBackend) signal() {
 	case b.notify <- struct{}{}:
 	default:
 	}
+}
+
+// pending reports whether completions wait to be collected.
+func (b *portableBackend) pending() bool {
+	b.dmu.Lock()
+	defer b.dmu.Unlock()
+	return len(b.done) > 0 || b.woke
+}
+
+// reap moves waiting completions into evs without blocking; woke reports
+// a wake not yet reported.
+func (b *portableBackend) reap(evs []event) (int, bool) {
+	b.dmu.Lock()
+	n := copy(evs, b.done)
+	rest := copy(b.done, b.done[n:])
+	b.done = b.done[:rest]
+	woke := b.woke
+	b.woke = false
+	b.dmu.Unlock()
+	return n, woke
 }
 
 func (b *portableBackend) wait(evs []event, timeout time.Duration) (int, bool, error) {
@@ -102,13 +263,7 @@ func (b *portableBackend) wait(evs []event, timeout time.Duration) (int, bool, e
 		}
 	}()
 	for {
-		b.mu.Lock()
-		n := copy(evs, b.done)
-		rest := copy(b.done, b.done[n:])
-		b.done = b.done[:rest]
-		woke := b.woke
-		b.woke = false
-		b.mu.Unlock()
+		n, woke := b.reap(evs)
 		if n > 0 || woke || timeout == 0 {
 			return n, woke, nil
 		}
@@ -145,15 +300,18 @@ func (b *portableBackend) cancel(r *Request) (cancelOutcome, error) {
 }
 
 func (b *portableBackend) wake() error {
-	b.mu.Lock()
+	b.dmu.Lock()
 	b.woke = true
-	b.mu.Unlock()
+	b.dmu.Unlock()
 	b.signal()
 	return nil
 }
 
 func (b *portableBackend) close() error {
-	close(b.jobs)
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	b.workCh.Broadcast()
 	b.quit.Wait()
 	return nil
 }

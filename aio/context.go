@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -14,13 +15,31 @@ import (
 // Backend selects how a Context reaches the kernel.
 type Backend int
 
+//	Backend          serves with                            on
+//	DefaultBackend   the kernel's AIO for the files it      FreeBSD: regular files on local
+//	                 serves asynchronously, goroutines      mounts and disks; Linux: regular
+//	                 for every other file                   files and disks opened O_DIRECT
+//	PortableBackend  goroutines for every file              any OS
+//	KernelBackend    the kernel's AIO for every file        FreeBSD, Linux (amd64, arm64)
+//
+// DefaultBackend decides per request, by the file's kind (routing.go); a
+// file FreeBSD refuses (EOPNOTSUPP: NFS, FUSE, pipes) is served by
+// goroutines from then on, and the request that learned it is handed over
+// without the caller seeing the refusal. Where the kernel offers no AIO,
+// DefaultBackend is PortableBackend and KernelBackend fails with
+// ErrNotSupported.
 const (
-	// DefaultBackend is the kernel's AIO where the OS has it (FreeBSD: POSIX
-	// AIO with kqueue; Linux: kernel AIO), else PortableBackend.
 	DefaultBackend Backend = iota
 	// PortableBackend runs requests on a bounded pool of goroutines doing
 	// pread, pwrite, preadv, pwritev, fsync and fdatasync; any OS.
 	PortableBackend
+	// KernelBackend gives every request to the kernel's AIO. On Linux that
+	// runs a buffered (not O_DIRECT) read or write inside Submit, which
+	// then waits for the disk; a request on a pipe, socket or character
+	// device, which would block Submit until data comes, is not handed to
+	// the kernel and completes with EOPNOTSUPP. On FreeBSD the kernel
+	// refuses some files with EOPNOTSUPP (see DefaultBackend).
+	KernelBackend
 )
 
 func (b Backend) String() string {
@@ -29,6 +48,8 @@ func (b Backend) String() string {
 		return "default"
 	case PortableBackend:
 		return "portable"
+	case KernelBackend:
+		return "kernel"
 	}
 	return fmt.Sprintf("Backend(%d)", int(b))
 }
@@ -53,27 +74,53 @@ const (
 )
 
 // Context is a completion context: requests are submitted to it and
-// collected from it. Submit, Wakeup and Request.Cancel may be called from
-// any goroutine; one goroutine at a time may Wait.
+// collected from it. Submit, Wakeup, InFlight and Request.Cancel may be
+// called from any goroutine; one goroutine at a time may Wait.
+//
+// A Context that becomes unreachable with nothing in flight releases its
+// kernel resources (as an *os.File closes its descriptor), but Close it
+// when done: that is prompt and reports errors. A Context dropped with
+// requests in flight is never reclaimed: it stays reachable, with its
+// kernel queue, descriptors and goroutines, and the requests and buffers
+// the kernel may still write, until those requests are returned by Wait,
+// which its dropped owner can no longer call. Drain it before dropping it.
 type Context struct {
 	be  backend
 	cfg Config
 	max int
+	id  uint32 // the owner id in its requests' state words
 
 	woken atomic.Bool // a Wakeup that Wait has not reported yet
 
-	mu       sync.Mutex
-	closed   bool
-	waiting  bool
-	inflight int        // accepted by Submit, not yet returned by Wait
-	slots    []*Request // by slot index; nil when free
-	gens     []uint32   // generation of each slot, bumped when it is freed
-	free     []uint32   // free slot indexes
-	ready    []*Request // finished without a kernel event, to deliver first
-	batch    []*Request // the chunk handed to the backend
-	res      []syscall.Errno
-	evs      []event
-	pinning  pinning // what the backend needs pinned while in flight
+	// smu serializes submissions and guards batch and res. It is held
+	// across the backend's submit, which may block in the kernel, and
+	// taken by nothing else.
+	smu   sync.Mutex
+	batch []*Request // the chunk handed to the backend
+	res   []syscall.Errno
+
+	// mu guards what follows. It is never held across a kernel call that
+	// can block, so Wait's bookkeeping, Cancel and Close never wait
+	// behind a submission.
+	mu         sync.Mutex
+	closed     bool
+	waiting    bool
+	inflight   int        // accepted by Submit, not yet returned by Wait
+	submitting int        // claimed by a Submit still handing them over
+	slots      []*Request // by slot index; nil when free
+	gens       []uint32   // generation of each slot, bumped when it is freed
+	free       []uint32   // free slot indexes
+	ready      []*Request // finished without a kernel event, to deliver first
+	evs        []event
+	served     [numEngines]uint64 // completed requests, by engine
+	pinning    pinning            // what the backend needs pinned while in flight
+
+	// wmu orders the backend's wake against its close, so that Wakeup
+	// takes no lock a submission holds.
+	wmu     sync.RWMutex
+	wclosed bool
+
+	cleanup runtime.Cleanup // closes an unreachable idle context
 
 	// Links in the registry of contexts with requests in flight.
 	prev, next *Context
@@ -82,7 +129,7 @@ type Context struct {
 // NewContext creates a context with its own kernel completion queue.
 func NewContext(cfg Config) (*Context, error) {
 	if cfg.MaxRequests < 0 {
-		return nil, fmt.Errorf("aio: new context: MaxRequests %d: %w", cfg.MaxRequests, os.ErrInvalid)
+		return nil, wrapError("new context", fmt.Errorf("MaxRequests %d: %w", cfg.MaxRequests, os.ErrInvalid))
 	}
 	limit := cfg.MaxRequests
 	if limit == 0 {
@@ -97,20 +144,29 @@ func NewContext(cfg Config) (*Context, error) {
 		be, limit, err = newDefaultBackend(limit)
 	case PortableBackend:
 		be, limit, err = newPortableBackend(limit)
+	case KernelBackend:
+		be, limit, err = newKernelBackend(limit)
 	default:
-		return nil, fmt.Errorf("aio: new context: %v: %w", cfg.Backend, os.ErrInvalid)
+		return nil, wrapError("new context", fmt.Errorf("%v: %w", cfg.Backend, os.ErrInvalid))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("aio: new context (%v backend): %w", cfg.Backend, err)
+		return nil, wrapError(fmt.Sprintf("new context (%v backend)", cfg.Backend), err)
 	}
-	return newContext(cfg, be, limit), nil
+	c := newContext(cfg, be, limit)
+	c.cleanup = runtime.AddCleanup(c, closeBackend, be)
+	return c, nil
 }
+
+// closeBackend releases the backend of a context that became unreachable:
+// it had nothing in flight (the registry keeps every other one reachable).
+func closeBackend(be backend) { _ = be.close() }
 
 func newContext(cfg Config, be backend, limit int) *Context {
 	c := &Context{
 		be:    be,
 		cfg:   cfg,
 		max:   limit,
+		id:    newContextID(),
 		slots: make([]*Request, limit),
 		gens:  make([]uint32, limit),
 		free:  make([]uint32, limit),
@@ -129,13 +185,37 @@ func newContext(cfg Config, be backend, limit int) *Context {
 }
 
 // Kernel names the interface the context drives: "freebsd-aio" (POSIX AIO
-// with kqueue), "linux-aio" (kernel AIO) or "portable" (goroutines). A
-// DefaultBackend context is "portable" where the system offers no kernel
-// AIO this package drives, or refuses it (for example under seccomp).
+// with kqueue), "linux-aio" (kernel AIO) or "portable" (goroutines only).
+// A DefaultBackend context names its kernel interface, and also serves
+// requests with goroutines (Stats counts both); it is "portable" where the
+// system offers no kernel AIO this package drives, or refuses it (for
+// example under seccomp).
 func (c *Context) Kernel() string { return c.be.kernel() }
 
 // MaxRequests returns the bound on requests in flight.
 func (c *Context) MaxRequests() int { return c.max }
+
+// InFlight returns how many requests Submit has accepted that Wait has not
+// returned yet: Close succeeds only at 0.
+func (c *Context) InFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inflight
+}
+
+// Stats counts the requests a context has completed, by the engine that
+// served them.
+type Stats struct {
+	Kernel     uint64 // by the kernel's AIO
+	Goroutines uint64 // by goroutines doing ordinary system calls
+}
+
+// Stats returns the requests completed so far, by engine.
+func (c *Context) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Stats{Kernel: c.served[engineKernel], Goroutines: c.served[engineGoroutine]}
+}
 
 // Submit hands reqs, all Prepared, to the kernel and returns how many are
 // now in flight; each of those comes back from Wait exactly once, including
@@ -144,75 +224,118 @@ func (c *Context) MaxRequests() int { return c.max }
 // of resources (kernel queue full or MaxRequests reached) stay Prepared, and
 // the error matches ErrAgain: wait for completions and submit them again.
 // The accepted requests are not always a prefix of reqs (the kernel judges
-// each entry of a list on its own): State tells which are Submitted. An
-// empty call does nothing and returns 0, nil. Submit refuses the whole call, changing nothing, if a request is nil, not
-// Prepared, already submitted (here or to another context) or listed twice.
+// each entry of a list on its own): State tells which are Submitted.
+//
+// Submit looks at reqs in order only as far as there is room under
+// MaxRequests; it leaves the rest untouched and reports ErrAgain for them,
+// so offering a long list again after each Wait costs only what fits. Of
+// the requests it looks at, it refuses the whole call, changing nothing,
+// if one is nil, not Prepared, already submitted (here or to another
+// context), listed twice, or on a file closed since Prepare (an error
+// matching os.ErrClosed). An empty call does nothing and returns 0, nil.
+//
+// Submit never blocks on I/O, whatever the file; on Linux a KernelBackend
+// context is the exception (see KernelBackend). Wakeup, Cancel and Close
+// do not wait for a Submit in progress.
 func (c *Context) Submit(reqs ...*Request) (int, error) {
+	if len(reqs) == 0 {
+		return 0, nil
+	}
+	c.smu.Lock()
+	defer c.smu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+	closed, room := c.closed, c.max-c.inflight
+	c.mu.Unlock()
+	if closed {
 		return 0, ErrClosed
+	}
+	var full error
+	if room < len(reqs) {
+		full = wrapError("submit", fmt.Errorf("%d requests in flight, the MaxRequests bound: %w", c.max-room, ErrAgain))
+		reqs = reqs[:room]
 	}
 	if err := c.claim(reqs); err != nil {
 		return 0, err
 	}
 	accepted := 0
-	var err error
-	pending := reqs
-	for len(pending) > 0 {
-		room := c.max - c.inflight
-		if room == 0 {
-			err = fmt.Errorf("aio: submit: %d requests in flight, the MaxRequests bound: %w", c.inflight, ErrAgain)
-			break
-		}
-		chunk := pending[:min(len(pending), c.be.batchMax(), room)]
+	for pending := reqs; len(pending) > 0; {
+		chunk := pending[:min(len(pending), c.be.batchMax())]
 		pending = pending[len(chunk):]
 		n, again := c.submitChunk(chunk)
 		accepted += n
 		if again {
-			err = fmt.Errorf("aio: submit: kernel queue full: %w", ErrAgain)
-			break
+			c.release(pending)
+			return accepted, wrapError("submit", fmt.Errorf("kernel queue full: %w", ErrAgain))
 		}
 	}
-	for _, r := range pending {
-		r.owner.Store(nil)
-	}
-	return accepted, err
+	return accepted, full
 }
 
-// claim makes c the owner of every request of reqs, or of none.
+// claim makes c the owner of every request of reqs, or of none, and reads
+// each one's descriptor from its file.
 func (c *Context) claim(reqs []*Request) error {
 	for i, r := range reqs {
-		var err error
-		switch {
-		case r == nil:
-			err = fmt.Errorf("aio: submit: request %d is nil: %w", i, ErrInvalidState)
-		case r.State() == Submitted:
-			err = fmt.Errorf("aio: submit: request %d: %w", i, ErrInProgress)
-		case r.State() != Prepared:
-			err = fmt.Errorf("aio: submit: request %d is %v, not Prepared: %w", i, r.State(), ErrInvalidState)
-		case !r.owner.CompareAndSwap(nil, c):
-			err = fmt.Errorf("aio: submit: request %d is listed twice or being submitted elsewhere: %w", i, ErrInvalidState)
+		if err := c.claimOne(r); err != nil {
+			c.release(reqs[:i])
+			return wrapError("submit", fmt.Errorf("request %d: %w", i, err))
 		}
-		if err != nil {
-			for _, q := range reqs[:i] {
-				q.owner.Store(nil)
-			}
-			return err
+	}
+	for i, r := range reqs {
+		if err := r.resolve(); err != nil {
+			c.release(reqs)
+			return wrapError("submit", fmt.Errorf("request %d: %w", i, err))
 		}
 	}
 	return nil
 }
 
-// submitChunk gives chunk to the backend and sorts out each outcome.
+func (c *Context) claimOne(r *Request) error {
+	if r == nil {
+		return fmt.Errorf("nil: %w", ErrInvalidState)
+	}
+	w := stateWord(r.word.Load())
+	switch {
+	case w.is(Prepared) && w.unowned():
+		if r.word.CompareAndSwap(uint64(w), uint64(packState(Prepared, c.id))) {
+			r.ctx.Store(c)
+			return nil
+		}
+		return fmt.Errorf("being prepared or submitted by another goroutine: %w", ErrInvalidState)
+	case w.is(Submitted):
+		return ErrInProgress
+	case w.is(Prepared) && w.owner() == c.id:
+		return fmt.Errorf("listed twice or being submitted by another goroutine: %w", ErrInvalidState)
+	case w.is(Prepared):
+		return fmt.Errorf("being submitted to another context: %w", ErrInvalidState)
+	}
+	return fmt.Errorf("%v, not Prepared: %w", r.State(), ErrInvalidState)
+}
+
+// release gives claimed requests back to their caller, Prepared.
+func (c *Context) release(reqs []*Request) {
+	for _, r := range reqs {
+		r.ctx.Store(nil)
+		r.word.Store(uint64(packState(Prepared, 0)))
+	}
+}
+
+// submitChunk gives chunk to the backend and sorts out each outcome. The
+// backend's submit runs without c.mu, so an event for a request of chunk
+// may reach the waiter before its outcome is known: collect keeps it in
+// the request (early) and this finishes it.
 func (c *Context) submitChunk(chunk []*Request) (accepted int, again bool) {
+	c.mu.Lock()
 	for _, r := range chunk {
 		slot := c.free[len(c.free)-1]
 		c.free = c.free[:len(c.free)-1]
 		c.slots[slot] = r
-		r.slot, r.gen, r.done = slot, c.gens[slot], false
+		r.slot, r.gen, r.done, r.hasEarly = slot, c.gens[slot], false, false
+		r.engine = engineKernel // the goroutine engine says so if it takes r
 		c.pin(r)
 	}
+	c.submitting += len(chunk)
+	c.mu.Unlock()
+
 	res := c.res[:len(chunk)]
 	clear(res)
 	// The backend gets a copy of chunk in c's own slice: a slice passed
@@ -221,13 +344,18 @@ func (c *Context) submitChunk(chunk []*Request) (accepted int, again bool) {
 	batch := c.batch[:copy(c.batch, chunk)]
 	c.be.submit(batch, res)
 	clear(batch)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.submitting -= len(chunk)
+	readied := false
 	for i, r := range chunk {
 		switch res[i] {
 		case 0:
 		case syscall.EAGAIN:
 			c.releaseSlot(r)
 			r.pins.Unpin()
-			r.owner.Store(nil)
+			c.release(chunk[i : i+1])
 			again = true
 			continue
 		default:
@@ -235,15 +363,48 @@ func (c *Context) submitChunk(chunk []*Request) (accepted int, again bool) {
 			r.pins.Unpin()
 			r.n, r.err, r.done = 0, r.kernelError(res[i]), true
 			c.ready = append(c.ready, r)
+			readied = true
 		}
-		r.state.Store(int32(Submitted))
+		r.word.Store(uint64(packState(Submitted, c.id)))
 		if c.inflight == 0 {
 			registry.add(c)
 		}
 		c.inflight++
 		accepted++
+		if r.hasEarly {
+			r.hasEarly = false
+			if c.finishEarly(r) {
+				readied = true
+			}
+		}
+	}
+	if readied && c.waiting {
+		c.kick() // the waiter may be blocked in the kernel, unaware of ready
 	}
 	return accepted, again
+}
+
+// finishEarly completes r from the event collect kept for it, into ready.
+func (c *Context) finishEarly(r *Request) bool {
+	bytes, errno, ok := c.be.finish(r, &r.early)
+	if !ok {
+		return false
+	}
+	c.setResult(r, bytes, errno)
+	c.releaseSlot(r)
+	r.pins.Unpin()
+	r.done = true
+	c.ready = append(c.ready, r)
+	return true
+}
+
+// kick makes a blocked wait return, without reporting a Wakeup.
+func (c *Context) kick() {
+	c.wmu.RLock()
+	if !c.wclosed {
+		_ = c.be.wake()
+	}
+	c.wmu.RUnlock()
 }
 
 // pinning is what a backend needs pinned while a request is in flight.
@@ -293,8 +454,9 @@ func (c *Context) complete(r *Request) {
 	if c.inflight == 0 {
 		registry.remove(c)
 	}
-	r.owner.Store(nil)
-	r.state.Store(int32(Completed))
+	c.served[r.engine]++
+	r.ctx.Store(nil)
+	r.word.Store(uint64(packState(Completed, 0)))
 }
 
 // Wait fills out[:n] with completed requests and returns as soon as n >=
@@ -309,7 +471,7 @@ func (c *Context) Wait(ctx context.Context, min int, out []*Request) (int, error
 		ctx = context.Background()
 	}
 	if min < 0 || min > len(out) {
-		return 0, fmt.Errorf("aio: wait: min %d outside [0, len(out)=%d]: %w", min, len(out), os.ErrInvalid)
+		return 0, wrapError("wait", fmt.Errorf("min %d outside [0, len(out)=%d]: %w", min, len(out), os.ErrInvalid))
 	}
 	c.mu.Lock()
 	switch {
@@ -384,7 +546,7 @@ func (c *Context) wait(ctx context.Context, atLeast int, out []*Request) (int, e
 		case errors.Is(err, syscall.EINTR):
 			continue
 		case err != nil:
-			return n, fmt.Errorf("aio: wait: %w", err)
+			return n, wrapError("wait", err)
 		case atLeast == 0 && !woke:
 			return n, nil
 		case timeout == 0 && k == 0 && !woke:
@@ -419,14 +581,15 @@ func (c *Context) collect(evs []event, out []*Request) int {
 		if r == nil || r.gen != ev.gen {
 			continue
 		}
+		if !stateWord(r.word.Load()).is(Submitted) {
+			r.early, r.hasEarly = *ev, true // Submit is still sorting it out
+			continue
+		}
 		bytes, errno, ok := c.be.finish(r, ev)
 		if !ok {
 			continue
 		}
-		r.n, r.err = bytes, nil
-		if errno != 0 {
-			r.n, r.err = 0, r.kernelError(errno)
-		}
+		c.setResult(r, bytes, errno)
 		c.releaseSlot(r)
 		r.pins.Unpin()
 		out[n] = r
@@ -436,12 +599,19 @@ func (c *Context) collect(evs []event, out []*Request) int {
 	return n
 }
 
+func (c *Context) setResult(r *Request, bytes int, errno syscall.Errno) {
+	r.n, r.err = bytes, nil
+	if errno != 0 {
+		r.n, r.err = 0, r.kernelError(errno)
+	}
+}
+
 // cancel is Request.Cancel for a request c may own. ok is false if r is
 // not (or no longer) submitted to c.
 func (c *Context) cancel(r *Request) (err error, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r.owner.Load() != c || r.State() != Submitted {
+	if stateWord(r.word.Load()) != packState(Submitted, c.id) {
 		return nil, false
 	}
 	if r.done {
@@ -449,7 +619,7 @@ func (c *Context) cancel(r *Request) (err error, ok bool) {
 	}
 	outcome, err := c.be.cancel(r)
 	if err != nil {
-		return fmt.Errorf("aio: cancel: %w", err), true
+		return wrapError("cancel", err), true
 	}
 	switch outcome {
 	case cancelDone:
@@ -462,43 +632,48 @@ func (c *Context) cancel(r *Request) (err error, ok bool) {
 }
 
 // Wakeup makes the current Wait, or the next one if none is waiting, return
-// ErrInterrupted. Wakeups before a Wait reports one coalesce.
+// ErrInterrupted. Wakeups before a Wait reports one coalesce. Wakeup never
+// waits for a Submit in progress.
 func (c *Context) Wakeup() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+	c.wmu.RLock()
+	defer c.wmu.RUnlock()
+	if c.wclosed {
 		return ErrClosed
 	}
 	c.woken.Store(true)
 	if err := c.be.wake(); err != nil {
-		return fmt.Errorf("aio: wakeup: %w", err)
+		return wrapError("wakeup", err)
 	}
 	return nil
 }
 
-// ctxDone wakes the waiter when its context.Context is done.
-func (c *Context) ctxDone() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.closed {
-		_ = c.be.wake() // the waiter also sees ctx.Err() on its next round
-	}
-}
+// ctxDone wakes the waiter when its context.Context is done; the waiter
+// then sees ctx.Err() on its next round.
+func (c *Context) ctxDone() { c.kick() }
 
 // Close releases the context's kernel resources. With requests in flight,
-// or a goroutine inside Wait, it returns ErrBusy and changes nothing.
+// or a goroutine inside Wait or Submit, it returns ErrBusy and changes
+// nothing. To close after a Wait that ended early (a canceled ctx, a
+// Wakeup), collect what is still in flight first: Cancel each request if
+// it should not finish, then Wait until InFlight is 0.
 func (c *Context) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	switch {
 	case c.closed:
+		c.mu.Unlock()
 		return ErrClosed
-	case c.inflight > 0 || c.waiting:
+	case c.inflight > 0 || c.waiting || c.submitting > 0:
+		c.mu.Unlock()
 		return ErrBusy
 	}
 	c.closed = true
+	c.mu.Unlock()
+	c.wmu.Lock()
+	c.wclosed = true
+	c.wmu.Unlock()
+	c.cleanup.Stop()
 	if err := c.be.close(); err != nil {
-		return fmt.Errorf("aio: close: %w", err)
+		return wrapError("close", err)
 	}
 	return nil
 }

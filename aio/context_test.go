@@ -272,8 +272,8 @@ func TestMaxRequestsAgain(t *testing.T) {
 		if n, err := c.Submit(reqs[4]); n != 0 || !errors.Is(err, ErrAgain) {
 			t.Errorf("Submit at the bound = %d, %v", n, err)
 		}
-		if reqs[4].State() != Prepared || reqs[4].owner.Load() != nil {
-			t.Errorf("a request refused with ErrAgain is %v, owned %v", reqs[4].State(), reqs[4].owner.Load() != nil)
+		if reqs[4].State() != Prepared || reqs[4].ownerCtx() != nil {
+			t.Errorf("a request refused with ErrAgain is %v, owned %v", reqs[4].State(), reqs[4].ownerCtx() != nil)
 		}
 		smWaitN(t, c, 2)
 		if n, err := c.Submit(reqs[4:]...); n != 2 || err != nil {
@@ -762,7 +762,7 @@ func TestCompletedIsOwnedByNobody(t *testing.T) {
 		go func() {
 			for r.State() != Completed {
 			}
-			if r.owner.Load() != nil {
+			if r.ownerCtx() != nil {
 				done <- ErrInvalidState
 				return
 			}
@@ -966,13 +966,8 @@ func TestPortableCancel(t *testing.T) {
 	smCheckPins(t)
 	file := smFile(t, 4096)
 	const limit = 8
-	b := &portableBackend{
-		jobs:   make(chan *Request, limit),
-		done:   make([]event, 0, limit),
-		notify: make(chan struct{}, 1),
-		timer:  time.NewTimer(time.Hour),
-	}
-	b.timer.Stop()
+	b := newGoroutineEngine(limit, 1)
+	b.maxWorkers = 0 // no worker starts until the cancels are in
 	c := newContext(Config{}, b, limit)
 	reqs := smPrepared(t, file, 4)
 	if n, err := c.Submit(reqs...); n != 4 || err != nil {
@@ -983,12 +978,15 @@ func TestPortableCancel(t *testing.T) {
 			t.Fatalf("Cancel of a queued job = %v", err)
 		}
 	}
+	b.mu.Lock()
+	b.maxWorkers, b.workers = 1, 1
+	b.mu.Unlock()
 	b.quit.Add(1)
 	go b.work()
 	for {
-		b.mu.Lock()
+		b.dmu.Lock()
 		k := len(b.done)
-		b.mu.Unlock()
+		b.dmu.Unlock()
 		if k == 4 {
 			break
 		}
@@ -1090,7 +1088,7 @@ func TestSubmitAgainMidBatch(t *testing.T) {
 			var again []*Request
 			for _, r := range reqs {
 				if r.State() == Prepared {
-					if r.owner.Load() != nil {
+					if r.ownerCtx() != nil {
 						t.Errorf("a refused request is still owned")
 					}
 					if _, err := r.Result(); err != ErrNotSubmitted {

@@ -2,6 +2,7 @@ package aio
 
 import (
 	"errors"
+	"strings"
 	"syscall"
 )
 
@@ -47,3 +48,19 @@ type errnoSentinel struct {
 
 func (e *errnoSentinel) Error() string { return e.msg }
 func (e *errnoSentinel) Unwrap() error { return e.errno }
+
+// opError is an error of one of this package's operations. Its message
+// names the package once: "aio: submit: request 3: request in progress".
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string {
+	return "aio: " + e.op + ": " + strings.ReplaceAll(e.err.Error(), "aio: ", "")
+}
+
+func (e *opError) Unwrap() error { return e.err }
+
+// wrapError names op in err's message; errors.Is and errors.As see err.
+func wrapError(op string, err error) error { return &opError{op: op, err: err} }

@@ -160,12 +160,38 @@ func (f *fakeBackend) mustHoldContextLock(what string) {
 	}
 }
 
+// mustHoldSubmitLock checks that submit runs under the context's
+// submission lock, and not under its state mutex (which Wait, Cancel and
+// Close need while a submission blocks in the kernel).
+func (f *fakeBackend) mustHoldSubmitLock() {
+	if f.ctx == nil {
+		return
+	}
+	if f.ctx.smu.TryLock() {
+		f.ctx.smu.Unlock()
+		f.tb.Errorf("fake backend: submit called without the submission lock")
+	}
+	if !f.ctx.mu.TryLock() {
+		f.tb.Errorf("fake backend: submit called with the context's mutex held")
+		return
+	}
+	f.ctx.mu.Unlock()
+}
+
+// mustHoldWakeLock checks that wake is ordered against close.
+func (f *fakeBackend) mustHoldWakeLock() {
+	if f.ctx != nil && f.ctx.wmu.TryLock() {
+		f.ctx.wmu.Unlock()
+		f.tb.Errorf("fake backend: wake called without the wake lock")
+	}
+}
+
 func (f *fakeBackend) kernel() string { return "fake" }
 
 func (f *fakeBackend) batchMax() int { return f.batch }
 
 func (f *fakeBackend) submit(batch []*Request, res []syscall.Errno) {
-	f.mustHoldContextLock("submit")
+	f.mustHoldSubmitLock()
 	if len(batch) == 0 || len(batch) > f.batch {
 		f.tb.Errorf("fake backend: submit of %d requests, batchMax %d", len(batch), f.batch)
 	}
@@ -187,7 +213,7 @@ func (f *fakeBackend) submit(batch []*Request, res []syscall.Errno) {
 		if st := r.State(); st != Prepared {
 			f.tb.Errorf("fake backend: submit of a %v request", st)
 		}
-		if r.owner.Load() != f.ctx {
+		if r.ownerCtx() != f.ctx {
 			f.tb.Errorf("fake backend: submit of a request the context does not own")
 		}
 		if r.pins.Len() == 0 {
@@ -501,7 +527,7 @@ func (f *fakeBackend) cancel(r *Request) (cancelOutcome, error) {
 }
 
 func (f *fakeBackend) wake() error {
-	f.mustHoldContextLock("wake")
+	f.mustHoldWakeLock()
 	f.mu.Lock()
 	if f.closed {
 		f.tb.Errorf("fake backend: wake after close")
@@ -517,7 +543,7 @@ func (f *fakeBackend) wake() error {
 }
 
 func (f *fakeBackend) close() error {
-	f.mustHoldContextLock("close")
+
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.closes++

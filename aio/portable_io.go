@@ -2,30 +2,83 @@ package aio
 
 import "syscall"
 
-// portableIO performs r synchronously and returns the bytes transferred or
-// the errno. Short transfers are continued until done or end of file.
-func portableIO(r *Request) (int, syscall.Errno) {
+// portableIO performs r synchronously on fd, r's descriptor, and returns
+// the bytes transferred or the errno. A transfer that moved bytes reports
+// them and no error, as pread and pwrite do; an error comes only with a
+// transfer that moved nothing. Short transfers are continued until done,
+// the end of the file, or an error. A stream (a pipe, a socket, a
+// character device) has no positions: its request does one read or write,
+// with the offset ignored, as the kernel's AIO does.
+func portableIO(r *Request, fd int) (int, syscall.Errno) {
+	if r.class.stream() {
+		return streamIO(r, fd)
+	}
+	var (
+		n     int
+		errno syscall.Errno
+	)
 	switch r.op {
 	case opRead:
-		return readFull(r, r.buf, r.off)
+		n, errno = readFull(r, fd, r.buf, r.off)
 	case opWrite:
-		return writeFull(r, r.buf, r.off)
+		n, errno = writeFull(r, fd, r.buf, r.off)
 	case opReadv:
-		return readvFull(r, r.bufs, r.off)
+		n, errno = readvFull(r, fd, r.bufs, r.off)
 	case opWritev:
-		return writevFull(r, r.bufs, r.off)
+		n, errno = writevFull(r, fd, r.bufs, r.off)
 	case opFlush:
-		return 0, fsync(r)
+		return 0, fsync(r, fd)
 	case opDataSync:
-		return 0, fdatasync(r)
+		return 0, fdatasync(r, fd)
+	default:
+		return 0, syscall.EINVAL
+	}
+	if n > 0 {
+		errno = 0
+	}
+	return n, errno
+}
+
+// streamIO is one read or write on a stream, gathered over the vectors
+// in order; a sync of a stream is what fsync says of it.
+func streamIO(r *Request, fd int) (int, syscall.Errno) {
+	switch r.op {
+	case opRead:
+		return streamRead(r, fd, r.buf)
+	case opWrite:
+		return streamWrite(r, fd, r.buf)
+	case opReadv:
+		for _, b := range r.bufs {
+			if len(b) > 0 {
+				return streamRead(r, fd, b)
+			}
+		}
+		return 0, 0
+	case opWritev:
+		total := 0
+		for _, b := range r.bufs {
+			n, errno := streamWrite(r, fd, b)
+			total += n
+			if errno != 0 || n < len(b) {
+				if total > 0 {
+					return total, 0
+				}
+				return 0, errno
+			}
+		}
+		return total, 0
+	case opFlush:
+		return 0, fsync(r, fd)
+	case opDataSync:
+		return 0, fdatasync(r, fd)
 	}
 	return 0, syscall.EINVAL
 }
 
-func readFull(r *Request, buf []byte, off int64) (int, syscall.Errno) {
+func readFull(r *Request, fd int, buf []byte, off int64) (int, syscall.Errno) {
 	done := 0
 	for done < len(buf) {
-		n, errno := pread(r, buf[done:], off+int64(done))
+		n, errno := pread(r, fd, buf[done:], off+int64(done))
 		if errno != 0 {
 			return done, errno
 		}
@@ -37,10 +90,10 @@ func readFull(r *Request, buf []byte, off int64) (int, syscall.Errno) {
 	return done, 0
 }
 
-func writeFull(r *Request, buf []byte, off int64) (int, syscall.Errno) {
+func writeFull(r *Request, fd int, buf []byte, off int64) (int, syscall.Errno) {
 	done := 0
 	for done < len(buf) {
-		n, errno := pwrite(r, buf[done:], off+int64(done))
+		n, errno := pwrite(r, fd, buf[done:], off+int64(done))
 		if errno != 0 {
 			return done, errno
 		}
@@ -50,35 +103,28 @@ func writeFull(r *Request, buf []byte, off int64) (int, syscall.Errno) {
 }
 
 // readvFull and writevFull go buffer by buffer; the positional calls make
-// the result the same as one preadv/pwritev.
-func readvFull(r *Request, bufs [][]byte, off int64) (int, syscall.Errno) {
+// the result the same as one preadv/pwritev. They return the bytes moved
+// and the error that stopped them; portableIO drops the error when bytes
+// moved.
+func readvFull(r *Request, fd int, bufs [][]byte, off int64) (int, syscall.Errno) {
 	total := 0
 	for _, b := range bufs {
-		n, errno := readFull(r, b, off+int64(total))
+		n, errno := readFull(r, fd, b, off+int64(total))
 		total += n
-		if errno != 0 {
-			if total > n {
-				return total, 0
-			}
-			return 0, errno
-		}
-		if n < len(b) {
-			break
+		if errno != 0 || n < len(b) {
+			return total, errno
 		}
 	}
 	return total, 0
 }
 
-func writevFull(r *Request, bufs [][]byte, off int64) (int, syscall.Errno) {
+func writevFull(r *Request, fd int, bufs [][]byte, off int64) (int, syscall.Errno) {
 	total := 0
 	for _, b := range bufs {
-		n, errno := writeFull(r, b, off+int64(total))
+		n, errno := writeFull(r, fd, b, off+int64(total))
 		total += n
 		if errno != 0 {
-			if total > n {
-				return total, 0
-			}
-			return 0, errno
+			return total, errno
 		}
 	}
 	return total, 0

@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func fdatasync(r *Request) syscall.Errno {
+func fdatasync(_ *Request, fd int) syscall.Errno {
 	for {
-		err := unix.Fdatasync(r.fd)
+		err := unix.Fdatasync(fd)
 		if err != syscall.EINTR {
 			return errnoOf(err)
 		}

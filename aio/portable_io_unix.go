@@ -8,27 +8,48 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func pread(r *Request, b []byte, off int64) (int, syscall.Errno) {
+func pread(_ *Request, fd int, b []byte, off int64) (int, syscall.Errno) {
 	for {
-		n, err := unix.Pread(r.fd, b, off)
+		n, err := unix.Pread(fd, b, off)
 		if err != syscall.EINTR {
 			return n, errnoOf(err)
 		}
 	}
 }
 
-func pwrite(r *Request, b []byte, off int64) (int, syscall.Errno) {
+func pwrite(_ *Request, fd int, b []byte, off int64) (int, syscall.Errno) {
 	for {
-		n, err := unix.Pwrite(r.fd, b, off)
+		n, err := unix.Pwrite(fd, b, off)
 		if err != syscall.EINTR {
 			return n, errnoOf(err)
 		}
 	}
 }
 
-func fsync(r *Request) syscall.Errno {
+// streamRead reads once from a stream. A descriptor in non-blocking mode
+// (a pipe or socket in Go's poller) answers EAGAIN when empty; the
+// goroutine engine then waits in the poller for it (portableBackend.run).
+func streamRead(_ *Request, fd int, b []byte) (int, syscall.Errno) {
 	for {
-		err := unix.Fsync(r.fd)
+		n, err := unix.Read(fd, b)
+		if err != syscall.EINTR {
+			return max(n, 0), errnoOf(err)
+		}
+	}
+}
+
+func streamWrite(_ *Request, fd int, b []byte) (int, syscall.Errno) {
+	for {
+		n, err := unix.Write(fd, b)
+		if err != syscall.EINTR {
+			return max(n, 0), errnoOf(err)
+		}
+	}
+}
+
+func fsync(_ *Request, fd int) syscall.Errno {
+	for {
+		err := unix.Fsync(fd)
 		if err != syscall.EINTR {
 			return errnoOf(err)
 		}

@@ -3,6 +3,7 @@ package aio
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -56,20 +57,31 @@ func (o opcode) String() string { return opNames[o] }
 //
 // The caller owns the request while it is Idle, Prepared or Completed. From
 // Submit until Wait returns it, the request, its buffers and its file belong
-// to the context: do not touch the buffers, and do not close the file (that
-// is the caller's bug; the kernel may then report EBADF or act on a reused
-// descriptor). The request keeps the file reachable until completion.
+// to the context: do not touch the buffers, and do not close the file. The
+// request keeps the file reachable until completion.
+//
+// Files and descriptors: a request holds the *os.File, not a descriptor
+// number. Submit reads the descriptor from the file (without changing its
+// blocking mode, as os.File.Fd would) and refuses a file closed since
+// Prepare with an error matching os.ErrClosed, so a descriptor number
+// reused by another open is never reached. Closing a file while a request
+// on it is being submitted or is in flight is the caller's bug: the kernel
+// may then fail the request with EBADF or, on some systems, act on
+// whatever file has taken the number.
 type Request struct {
-	state atomic.Int32
-	owner atomic.Pointer[Context] // the context it is submitted to
+	word atomic.Uint64           // stateWord: state and owner together
+	ctx  atomic.Pointer[Context] // the owner while Submitted, for Cancel
 
-	op   opcode
-	file *os.File
-	fd   int
-	off  int64
-	buf  []byte
-	bufs [][]byte
-	user any
+	op    opcode
+	file  *os.File
+	rc    syscall.RawConn // file's, kept while the request stays on file
+	class fileClass       // of file, learned at the first Submit on it
+	fd    int             // file's descriptor, read at Submit
+	setFd func(uintptr)   // r.storeFd, made once
+	off   int64
+	buf   []byte
+	bufs  [][]byte
+	user  any
 
 	n   int
 	err error
@@ -79,12 +91,25 @@ type Request struct {
 	gen  uint32
 	done bool // the kernel has finished with it; only delivery is left
 
+	// The event that reached the waiter while Submit was still sorting
+	// out the request's submission; Submit finishes it. Under the
+	// context's mutex.
+	early    event
+	hasEarly bool
+	engine   engineID // which engine of the context serves it
+
 	pins pin.Set
 	cb   controlBlock // the backend's kernel control block
 	pj   portableJob  // the portable backend's per-request state
 }
 
 // NewRequest returns an Idle request.
+//
+// The user value of Prepare* is kept as an interface: nil, a pointer, or
+// another pointer-shaped value (a map, a chan, a func) costs nothing, but Go
+// boxes any other value (an int above 255, a string, a struct) in a new
+// allocation on every Prepare call. Pass a pointer on the allocation-free
+// path.
 func NewRequest() *Request { return new(Request) }
 
 // PrepareRead prepares a read of len(buf) bytes at off. A read that reaches
@@ -122,32 +147,63 @@ func (r *Request) PrepareWritev(f *os.File, off int64, bufs [][]byte, user any) 
 }
 
 func (r *Request) prepare(op opcode, f *os.File, off int64, buf []byte, bufs [][]byte, user any) error {
-	switch State(r.state.Load()) {
-	case Submitted:
-		return fmt.Errorf("aio: prepare %v: %w", op, ErrInProgress)
-	case Idle, Prepared, Completed:
-	default:
-		return fmt.Errorf("aio: prepare %v: %w", op, ErrInvalidState)
+	w := stateWord(r.word.Load())
+	switch {
+	case w.is(Submitted), !w.unowned():
+		return prepareError(op, ErrInProgress)
+	case w.is(statePreparing):
+		return prepareError(op, ErrInvalidState)
 	}
 	if f == nil {
-		return fmt.Errorf("aio: prepare %v: nil file: %w", op, os.ErrInvalid)
+		return prepareError(op, fmt.Errorf("nil file: %w", os.ErrInvalid))
 	}
-	if off < 0 {
+	if off < 0 || len(bufs) > maxIovecs {
 		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: syscall.EINVAL}
 	}
-	if len(bufs) > maxIovecs {
-		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: syscall.EINVAL}
+	rc := r.rc
+	if f != r.file || rc == nil {
+		var err error
+		if rc, err = f.SyscallConn(); err != nil {
+			return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: err}
+		}
 	}
-	// Fd switches a descriptor in Go's poller (a pipe, a socket) to
-	// blocking mode; regular files are never in the poller.
-	fd := f.Fd()
-	if fd == ^uintptr(0) {
+	if rc.Control(noFd) != nil {
 		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: os.ErrClosed}
 	}
-	r.op, r.file, r.fd, r.off, r.buf, r.bufs, r.user = op, f, int(fd), off, buf, bufs, user
+	if !r.word.CompareAndSwap(uint64(w), uint64(packState(statePreparing, 0))) {
+		return prepareError(op, fmt.Errorf("used by another goroutine: %w", ErrInvalidState))
+	}
+	if f != r.file {
+		r.class = fileClass{}
+	}
+	r.op, r.file, r.rc, r.fd, r.off, r.buf, r.bufs, r.user = op, f, rc, -1, off, buf, bufs, user
 	r.n, r.err = 0, nil
-	r.state.Store(int32(Prepared))
+	r.word.Store(uint64(packState(Prepared, 0)))
 	return nil
+}
+
+func prepareError(op opcode, err error) error { return wrapError("prepare "+op.String(), err) }
+
+func noFd(uintptr) {}
+
+// resolve reads r's descriptor from its file, and learns the file's class
+// the first time. It fails if the file has been closed.
+func (r *Request) resolve() error {
+	if r.setFd == nil {
+		r.setFd = r.storeFd
+	}
+	r.fd = -1
+	if err := r.rc.Control(r.setFd); err != nil || r.fd < 0 {
+		return &os.PathError{Op: "aio " + r.op.String(), Path: r.file.Name(), Err: os.ErrClosed}
+	}
+	return nil
+}
+
+func (r *Request) storeFd(fd uintptr) {
+	r.fd = int(fd)
+	if !r.class.known {
+		r.class = classify(fd)
+	}
 }
 
 // maxIovecs is IOV_MAX on FreeBSD and Linux.
@@ -157,14 +213,34 @@ const maxIovecs = 1024
 func (r *Request) User() any { return r.user }
 
 // State returns the request's state. It is safe to call from any goroutine.
-func (r *Request) State() State { return State(r.state.Load()) }
+func (r *Request) State() State {
+	if s := stateWord(r.word.Load()).state(); s != statePreparing {
+		return s
+	}
+	return Prepared
+}
+
+// ownerCtx returns the context r is submitted to, or nil.
+func (r *Request) ownerCtx() *Context {
+	if c := r.ctx.Load(); c != nil && stateWord(r.word.Load()).owner() == c.id {
+		return c
+	}
+	return nil
+}
 
 // Result returns the number of bytes transferred and the request's error
 // once Wait has returned it. A canceled request reports ErrCanceled; a
 // kernel error keeps its errno. Before completion it returns ErrNotSubmitted
 // (Idle, Prepared) or ErrInProgress (Submitted).
+//
+// A transfer may be short with no error, as pread and pwrite may: a read
+// that reaches the end of the file (0 bytes at or past it), and also a read
+// or write in the middle of a file (a full disk, a file size limit, a
+// pipe, a signal). Submit the rest to continue; the next attempt reports
+// the error, if there is one. An error comes only with a transfer that
+// moved nothing, on every backend.
 func (r *Request) Result() (int, error) {
-	switch State(r.state.Load()) {
+	switch r.State() {
 	case Completed:
 		return r.n, r.err
 	case Submitted:
@@ -181,15 +257,16 @@ func (r *Request) Result() (int, error) {
 // result). Cancel on an Idle or Prepared request is ErrNotSubmitted.
 func (r *Request) Cancel() error {
 	for {
-		switch State(r.state.Load()) {
+		switch r.State() {
 		case Idle, Prepared:
 			return ErrNotSubmitted
 		case Completed:
 			return ErrAlreadyCompleted
 		}
-		c := r.owner.Load()
+		c := r.ownerCtx()
 		if c == nil {
-			continue // being delivered or refused right now; look again
+			runtime.Gosched() // being delivered right now; look again
+			continue
 		}
 		if err, ok := c.cancel(r); ok {
 			return err

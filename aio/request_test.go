@@ -35,7 +35,7 @@ func smSnapshot(r *Request) smReqSnap {
 		op: r.op, file: r.file, fd: r.fd, off: r.off,
 		buf: unsafe.SliceData(r.buf), bufLen: len(r.buf),
 		bufs: unsafe.SliceData(r.bufs), bufsLen: len(r.bufs),
-		owner: r.owner.Load(),
+		owner: r.ownerCtx(),
 	}
 }
 
@@ -180,7 +180,7 @@ func TestPrepareFromEachState(t *testing.T) {
 				if n, err := r.Result(); n != 0 || err != ErrNotSubmitted {
 					t.Errorf("Result = %d, %v; want 0, ErrNotSubmitted", n, err)
 				}
-				if r.file != file || r.fd != int(file.Fd()) {
+				if r.file != file || r.fd != -1 {
 					t.Errorf("file not recorded")
 				}
 				if p.offset && r.off != 24 {
@@ -189,7 +189,7 @@ func TestPrepareFromEachState(t *testing.T) {
 				if !p.offset && r.off != 0 {
 					t.Errorf("offset %d, want 0 for a sync", r.off)
 				}
-				if r.owner.Load() != nil {
+				if r.ownerCtx() != nil {
 					t.Errorf("a prepared request has an owner")
 				}
 				smSettle(t, c, f)

@@ -1,0 +1,10 @@
+package aio
+
+// engineID names the engine that serves a request within its context.
+type engineID uint8
+
+const (
+	engineKernel    engineID = iota // the kernel's AIO
+	engineGoroutine                 // the goroutine engine (portable backend)
+	numEngines
+)

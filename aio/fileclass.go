@@ -1,0 +1,31 @@
+package aio
+
+// fileClass is what routing needs to know of a request's file, learned
+// once per request and file (classify) when Submit first reads the
+// descriptor.
+type fileClass struct {
+	known   bool
+	kind    fileKind
+	direct  bool   // opened with O_DIRECT (Linux, FreeBSD)
+	refused bool   // the kernel's AIO refused it (FreeBSD EOPNOTSUPP)
+	dev     uint64 // device and inode, to remember files the kernel refused
+	ino     uint64
+}
+
+type fileKind uint8
+
+const (
+	kindOther   fileKind = iota // unknown, or a kind not listed here
+	kindRegular                 // a regular file
+	kindBlock                   // a block device (a disk)
+	kindChar                    // a character device (a tty, FreeBSD's disks)
+	kindPipe                    // a pipe or FIFO
+	kindSocket                  // a socket
+	kindDir                     // a directory
+)
+
+// stream reports whether the file has no positions, so reads and writes
+// ignore the offset (and positional calls fail with ESPIPE).
+func (c fileClass) stream() bool {
+	return c.kind == kindPipe || c.kind == kindSocket || c.kind == kindChar
+}
