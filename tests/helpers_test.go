@@ -22,9 +22,24 @@ import (
 	"github.com/fileaio/fileaio/internal/pin"
 )
 
-// backends are the backends every test runs over. DefaultBackend is the
-// kernel's AIO where the package drives it, else the portable fallback.
-var backends = []aio.Backend{aio.DefaultBackend, aio.PortableBackend}
+// backends are the backends every test runs over: DefaultBackend (the
+// kernel's AIO for the files it serves asynchronously, goroutines for the
+// rest), PortableBackend, and KernelBackend where the system has kernel
+// AIO this package drives.
+var backends = availableBackends()
+
+func availableBackends() []aio.Backend {
+	bs := []aio.Backend{aio.DefaultBackend, aio.PortableBackend}
+	c, err := aio.NewContext(aio.Config{Backend: aio.KernelBackend, MaxRequests: 1})
+	switch {
+	case err == nil:
+		c.Close()
+		bs = append(bs, aio.KernelBackend)
+	case !errors.Is(err, aio.ErrNotSupported):
+		panic(fmt.Sprintf("probing KernelBackend: %v", err))
+	}
+	return bs
+}
 
 // hangTimeout bounds every wait for I/O that must complete. It is not a
 // performance assertion: it only turns a hang into a failure.
