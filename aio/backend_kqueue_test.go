@@ -42,12 +42,13 @@ func kqModel(t *testing.T) *fbsdmodel.Kernel {
 
 func kqContext(t *testing.T, cfg Config) *Context {
 	t.Helper()
+	cfg.Backend = KernelBackend
 	c, err := NewContext(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := c.be.(*kqueueBackend); !ok || c.Kernel() != "freebsd-aio" {
-		t.Fatalf("DefaultBackend is %T (%q), want the kqueue backend", c.be, c.Kernel())
+		t.Fatalf("KernelBackend is %T (%q), want the kqueue backend", c.be, c.Kernel())
 	}
 	t.Cleanup(func() {
 		if err := c.Close(); err != nil && err != ErrClosed {

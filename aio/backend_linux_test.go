@@ -24,12 +24,13 @@ func linuxContext(t *testing.T, cfg Config) *Context {
 	linuxTempFile(t, os.O_RDWR) // the runtime's first file opens its poller's descriptors
 	fds, pins := linuxCountFDs(t), pin.Live()
 	var c *Context
+	cfg.Backend = KernelBackend
 	linuxRetryAgain(t, func() (err error) {
 		c, err = NewContext(cfg)
 		return err
 	})
 	if _, ok := c.be.(*linuxBackend); !ok || c.Kernel() != "linux-aio" {
-		t.Fatalf("DefaultBackend on Linux is %T (%q), want *linuxBackend", c.be, c.Kernel())
+		t.Fatalf("KernelBackend on Linux is %T (%q), want *linuxBackend", c.be, c.Kernel())
 	}
 	t.Cleanup(func() {
 		if err := c.Close(); err != nil {

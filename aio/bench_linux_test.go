@@ -46,9 +46,9 @@ func BenchmarkZeroReadBatch32(b *testing.B) {
 }
 
 func benchZeroLibrary(b *testing.B, f *os.File) {
-	c := benchContext(b, Config{MaxRequests: zeroBatch})
+	c := benchContext(b, Config{MaxRequests: zeroBatch, Backend: KernelBackend})
 	if _, ok := c.be.(*linuxBackend); !ok {
-		b.Skipf("DefaultBackend is %T, not kernel AIO", c.be)
+		b.Skipf("KernelBackend is %T, not kernel AIO", c.be)
 	}
 	reqs := make([]*Request, zeroBatch)
 	for i := range reqs {
@@ -423,10 +423,10 @@ func TestLinuxRingWraps(t *testing.T) {
 	for _, direct := range []bool{false, true} {
 		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
 			const reqs, size = 8, 4096
-			c := benchContext(t, Config{MaxRequests: reqs})
+			c := benchContext(t, Config{MaxRequests: reqs, Backend: KernelBackend})
 			be, ok := c.be.(*linuxBackend)
 			if !ok {
-				t.Skipf("DefaultBackend is %T, not kernel AIO", c.be)
+				t.Skipf("KernelBackend is %T, not kernel AIO", c.be)
 			}
 			if be.ring == nil {
 				t.Skip("the kernel maps no completion ring at the context's address")

@@ -63,8 +63,13 @@ type Config struct {
 	// WaitWithoutPending makes Wait block even when nothing is in flight
 	// (for a waiter that runs beside concurrent submitters).
 	WaitWithoutPending bool
-	// Backend selects the kernel interface.
+	// Backend selects the engines that serve requests.
 	Backend Backend
+	// Workers bounds the goroutines of the goroutine engine (portable
+	// backend, and DefaultBackend's files the kernel does not serve);
+	// 0 means min(MaxRequests, max(128, 8*GOMAXPROCS)). Workers start as
+	// work arrives and stay until Close.
+	Workers int
 }
 
 const (
@@ -128,8 +133,8 @@ type Context struct {
 
 // NewContext creates a context with its own kernel completion queue.
 func NewContext(cfg Config) (*Context, error) {
-	if cfg.MaxRequests < 0 {
-		return nil, wrapError("new context", fmt.Errorf("MaxRequests %d: %w", cfg.MaxRequests, os.ErrInvalid))
+	if cfg.MaxRequests < 0 || cfg.Workers < 0 {
+		return nil, wrapError("new context", fmt.Errorf("MaxRequests %d, Workers %d: %w", cfg.MaxRequests, cfg.Workers, os.ErrInvalid))
 	}
 	limit := cfg.MaxRequests
 	if limit == 0 {
@@ -151,6 +156,9 @@ func NewContext(cfg Config) (*Context, error) {
 	}
 	if err != nil {
 		return nil, wrapError(fmt.Sprintf("new context (%v backend)", cfg.Backend), err)
+	}
+	if g := goroutineEngine(be); g != nil && cfg.Workers > 0 {
+		g.maxWorkers = cfg.Workers
 	}
 	c := newContext(cfg, be, limit)
 	c.cleanup = runtime.AddCleanup(c, closeBackend, be)
@@ -427,9 +435,16 @@ const (
 // pinningBackend is a backend that needs less than pinRequestAndBuffers.
 type pinningBackend interface{ pinning() pinning }
 
+// routingBackend is a backend whose engines need different pins.
+type routingBackend interface{ pinningFor(r *Request) pinning }
+
 // pin pins what the backend needs of r; collect or a refusal unpins it.
 func (c *Context) pin(r *Request) {
-	switch c.pinning {
+	p := c.pinning
+	if rb, ok := c.be.(routingBackend); ok {
+		p = rb.pinningFor(r)
+	}
+	switch p {
 	case pinRequestAndBuffers:
 		r.pinMemory()
 	case pinBuffers:

@@ -49,6 +49,10 @@ var smEnvs = []smEnv{
 		cfg.Backend = DefaultBackend
 		return smRealContext(t, cfg)
 	}},
+	{"kernel", func(t *testing.T, cfg Config) *Context {
+		cfg.Backend = KernelBackend
+		return smRealContext(t, cfg)
+	}},
 }
 
 func smRealContext(t *testing.T, cfg Config) *Context {

@@ -2,5 +2,12 @@
 
 package aio
 
-// newDefaultBackend is POSIX AIO with kqueue completions.
-func newDefaultBackend(limit int) (backend, int, error) { return newKqueueBackend(limit) }
+// newDefaultBackend is POSIX AIO with kqueue completions for the files the
+// kernel serves, beside the goroutine engine for the rest.
+func newDefaultBackend(limit int) (backend, int, error) {
+	b, n, err := newKqueueBackend(limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	return newMixedBackend(b, freebsdAIO, n), n, nil
+}

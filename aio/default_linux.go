@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// newDefaultBackend is the kernel AIO backend, or the portable one where
-// the kernel has no usable AIO (ENOSYS, or io_setup refused by a seccomp
-// filter, or no IOCB_CMD_POLL).
+// newDefaultBackend is kernel AIO for O_DIRECT files beside the goroutine
+// engine, or the portable backend alone where the kernel has no usable AIO
+// (ENOSYS, or io_setup refused by a seccomp filter, or no IOCB_CMD_POLL).
 func newDefaultBackend(limit int) (backend, int, error) {
 	b, n, err := newLinuxBackend(limit)
 	switch {
@@ -23,7 +23,7 @@ func newDefaultBackend(limit int) (backend, int, error) {
 	case err != nil:
 		return nil, 0, err
 	}
-	return b, n, nil
+	return newMixedBackend(b, linuxAIO, n), n, nil
 }
 
 // aioMaxNrPath holds fs.aio-max-nr, the system-wide bound on the requests

@@ -8,3 +8,14 @@ const (
 	engineGoroutine                 // the goroutine engine (portable backend)
 	numEngines
 )
+
+// goroutineEngine returns be's goroutine engine, or nil.
+func goroutineEngine(be backend) *portableBackend {
+	switch b := be.(type) {
+	case *portableBackend:
+		return b
+	case *mixedBackend:
+		return b.g
+	}
+	return nil
+}

@@ -25,12 +25,12 @@ const (
 // Directories and files of unknown kind go to goroutines, which report
 // what the system calls say of them.
 func kernelServes(k kernelAIO, c fileClass) bool {
-	file := c.kind == kindRegular || c.kind == kindBlock
+	file := (c.kind == kindRegular || c.kind == kindBlock) && !c.refused
 	switch k {
 	case linuxAIO:
 		return file && c.direct
 	case freebsdAIO:
-		return file && !c.refused
+		return file
 	}
 	return false
 }

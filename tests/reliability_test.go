@@ -186,7 +186,7 @@ func TestClaimIsAtomic(t *testing.T) {
 		}
 		var accepted, twice atomic.Int64
 		var work sync.WaitGroup
-		deadline := time.Now().Add(8 * time.Second)
+		deadline := time.Now().Add(4 * time.Second)
 		for p := range pairs {
 			work.Add(1)
 			go func() {
