@@ -13,10 +13,14 @@ import (
 // (portable_io_*.go). It works on every OS. Requests run in no fixed
 // order, several at a time, like kernel AIO.
 //
-// Workers are started as work arrives, up to the bound, and stay. Each
-// takes a share of the queue at a time and reports its completions
-// together; the waiter is woken once per batch of completions, not once per
-// request. Nothing is allocated per request.
+// Workers are started as work arrives and stay. While requests are quick
+// (the page cache), the pool keeps to GOMAXPROCS workers, each taking a
+// share of the queue at a time and reporting its completions together, so
+// that the waiter is woken once per batch, not once per request. A request
+// that takes long (a disk read, a slow mount) lets the pool grow, up to the
+// bound, and its worker hands the rest of its share back, so that slow
+// requests run in parallel; a worker waiting in the poller for a stream
+// does not count against the pool. Nothing is allocated per request.
 //
 // A worker reaches a request's descriptor only through the file's
 // RawConn, so the descriptor cannot be closed (and its number reused)
@@ -26,9 +30,11 @@ import (
 
 // portableJob is the portable backend's per-request state.
 type portableJob struct {
+	eng    *portableBackend
 	state  atomic.Int32
 	n      int
 	errno  syscall.Errno
+	parked bool               // its worker waits in the poller
 	run    func(uintptr)      // r.runPortable, made once
 	stream func(uintptr) bool // r.runStream, made once
 }
@@ -52,7 +58,9 @@ func defaultWorkers(limit int) int {
 const maxPortableWorkers = 128
 
 type portableBackend struct {
+	lim        int // requests in flight at most
 	maxWorkers int
+	fast       int // the pool while requests are quick
 
 	mu      sync.Mutex
 	queue   []*Request // submitted, not yet taken by a worker
@@ -60,6 +68,8 @@ type portableBackend struct {
 	workCh  sync.Cond  // workers wait here for work
 	idle    int        // workers waiting on workCh
 	workers int        // workers started
+	parked  int        // workers waiting in the poller for a stream
+	allow   int        // workers wanted now, fast..maxWorkers
 	closing bool
 
 	dmu    sync.Mutex
@@ -87,22 +97,32 @@ func newGoroutineEngine(limit, workers int) *portableBackend {
 		workers = defaultWorkers(limit)
 	}
 	b := &portableBackend{
+		lim:        limit,
 		maxWorkers: workers,
+		fast:       min(workers, runtime.GOMAXPROCS(0)),
 		queue:      make([]*Request, 0, limit),
 		done:       make([]event, 0, limit),
 		notify:     make(chan struct{}, 1),
 		timer:      time.NewTimer(time.Hour),
 	}
+	b.allow = b.fast
 	b.workCh.L = &b.mu
 	b.timer.Stop()
 	return b
 }
 
-func (b *portableBackend) limit() int { return cap(b.queue) }
+func (b *portableBackend) limit() int { return b.lim }
+
+// setWorkers bounds the pool at n workers; before any work arrives.
+func (b *portableBackend) setWorkers(n int) {
+	b.maxWorkers = n
+	b.fast = min(b.fast, n)
+	b.allow = b.fast
+}
 
 func (b *portableBackend) kernel() string { return "portable" }
 
-func (b *portableBackend) batchMax() int { return cap(b.queue) }
+func (b *portableBackend) batchMax() int { return b.lim }
 
 // pinning: the workers touch a request's memory only through the system
 // calls they make from Go, which need no pin (the request stays reachable
@@ -112,22 +132,35 @@ func (b *portableBackend) pinning() pinning { return pinNothing }
 func (b *portableBackend) submit(batch []*Request, res []syscall.Errno) {
 	for _, r := range batch {
 		r.engine = engineGoroutine
+		r.pj.eng = b
 		r.pj.state.Store(jobQueued)
 	}
 	b.mu.Lock()
-	if b.head > 0 && len(b.queue)+len(batch) > cap(b.queue) {
+	b.enqueue(batch)
+	b.mu.Unlock()
+}
+
+// enqueue adds reqs to the queue and wakes or starts the workers it needs.
+// Called under b.mu.
+func (b *portableBackend) enqueue(reqs []*Request) {
+	if b.head > 0 && len(b.queue)+len(reqs) > cap(b.queue) {
 		b.queue = b.queue[:copy(b.queue, b.queue[b.head:])]
 		b.head = 0
 	}
-	b.queue = append(b.queue, batch...)
+	b.queue = append(b.queue, reqs...)
+	b.staff()
+}
+
+// staff wakes idle workers for the waiting requests and starts new ones
+// while the pool is below what is wanted. Called under b.mu.
+func (b *portableBackend) staff() {
 	waiting := len(b.queue) - b.head
-	wake := min(b.idle, waiting)
-	start := min(waiting-wake, b.maxWorkers-b.workers)
-	b.workers += start
-	b.mu.Unlock()
-	for range wake {
+	for range min(b.idle, waiting) {
 		b.workCh.Signal()
 	}
+	active := b.workers - b.parked
+	start := max(min(waiting-b.idle, b.allow-active, b.maxWorkers+b.parked-b.workers), 0)
+	b.workers += start
 	b.quit.Add(start)
 	for range start {
 		go b.work()
@@ -135,7 +168,7 @@ func (b *portableBackend) submit(batch []*Request, res []syscall.Errno) {
 }
 
 // take waits for work and returns a worker's share of the queue: an equal
-// part for each worker, so that requests run in parallel up to the bound.
+// part for each wanted worker, so that requests run in parallel.
 func (b *portableBackend) take(into []*Request) []*Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -148,7 +181,7 @@ func (b *portableBackend) take(into []*Request) []*Request {
 		b.idle--
 	}
 	waiting := len(b.queue) - b.head
-	share := min((waiting+b.workers-1)/b.workers, len(into))
+	share := min((waiting+b.allow-1)/b.allow, len(into))
 	into = append(into[:0], b.queue[b.head:b.head+share]...)
 	clear(b.queue[b.head : b.head+share])
 	b.head += share
@@ -156,6 +189,28 @@ func (b *portableBackend) take(into []*Request) []*Request {
 		b.queue, b.head = b.queue[:0], 0
 	}
 	return into
+}
+
+// slowJob is how long a request may take and still count as quick: far
+// above a read from the page cache, below a read from a disk.
+const slowJob = 40 * time.Microsecond
+
+// slowed records that a request took long: the pool may grow, and rest,
+// the untouched remainder of a worker's share, goes back to the queue for
+// other workers.
+func (b *portableBackend) slowed(rest []*Request) {
+	b.mu.Lock()
+	b.allow = min(b.allow*2, b.maxWorkers)
+	b.enqueue(rest)
+	b.mu.Unlock()
+}
+
+// quick records a share done without a slow request: the pool shrinks
+// back towards fast by one.
+func (b *portableBackend) quick() {
+	b.mu.Lock()
+	b.allow = max(b.allow-1, b.fast)
+	b.mu.Unlock()
 }
 
 // workerBatch bounds what one worker takes at a time.
@@ -172,16 +227,28 @@ func (b *portableBackend) work() {
 		if taken == nil {
 			return
 		}
-		for i, r := range taken {
-			evs[i] = b.run(r)
-			taken[i] = nil
+		n, slow := 0, false
+		for n < len(taken) {
+			t0 := time.Now()
+			evs[n] = b.run(taken[n])
+			taken[n] = nil
+			n++
+			if time.Since(t0) > slowJob && n < len(taken) {
+				b.slowed(taken[n:])
+				clear(taken[n:])
+				slow = true
+				break
+			}
 		}
 		b.dmu.Lock()
-		b.done = append(b.done, evs[:len(taken)]...)
+		b.done = append(b.done, evs[:n]...)
 		b.dmu.Unlock()
 		b.signal()
 		if b.onDone != nil {
 			b.onDone()
+		}
+		if !slow {
+			b.quick()
 		}
 	}
 }
@@ -206,6 +273,10 @@ func (b *portableBackend) run(r *Request) event {
 	default:
 		err = r.rc.Control(r.pj.run)
 	}
+	if r.pj.parked {
+		r.pj.parked = false
+		b.park(-1)
+	}
 	if err != nil && r.pj.n == 0 && r.pj.errno == 0 {
 		r.pj.errno = syscall.EBADF
 	}
@@ -222,10 +293,25 @@ func (r *Request) runStream(fd uintptr) bool {
 	n, errno := portableIO(r, int(fd))
 	if errno == syscall.EAGAIN {
 		r.pj.errno = errno // kept if the poller cannot wait for fd
+		if !r.pj.parked {
+			r.pj.parked = true
+			r.pj.eng.park(1)
+		}
 		return false
 	}
 	r.pj.n, r.pj.errno = n, errno
 	return true
+}
+
+// park counts a worker into (+1) or out of (-1) the poller; one going in
+// makes room for another worker.
+func (b *portableBackend) park(d int) {
+	b.mu.Lock()
+	b.parked += d
+	if d > 0 {
+		b.staff()
+	}
+	b.mu.Unlock()
 }
 
 func (b *portableBackend) signal() {

@@ -158,7 +158,7 @@ func NewContext(cfg Config) (*Context, error) {
 		return nil, wrapError(fmt.Sprintf("new context (%v backend)", cfg.Backend), err)
 	}
 	if g := goroutineEngine(be); g != nil && cfg.Workers > 0 {
-		g.maxWorkers = cfg.Workers
+		g.setWorkers(cfg.Workers)
 	}
 	c := newContext(cfg, be, limit)
 	c.cleanup = runtime.AddCleanup(c, closeBackend, be)
