@@ -228,28 +228,40 @@ func (b *portableBackend) work() {
 			return
 		}
 		n, slow := 0, false
-		for n < len(taken) {
+		for i, r := range taken {
+			if r.class.stream() {
+				b.post(evs[:n]) // a stream may wait for data without end
+				n = 0
+			}
 			t0 := time.Now()
-			evs[n] = b.run(taken[n])
-			taken[n] = nil
+			evs[n] = b.run(r)
+			taken[i] = nil
 			n++
-			if time.Since(t0) > slowJob && n < len(taken) {
-				b.slowed(taken[n:])
-				clear(taken[n:])
+			if time.Since(t0) > slowJob && i+1 < len(taken) {
+				b.slowed(taken[i+1:])
+				clear(taken[i+1:])
 				slow = true
 				break
 			}
 		}
-		b.dmu.Lock()
-		b.done = append(b.done, evs[:n]...)
-		b.dmu.Unlock()
-		b.signal()
-		if b.onDone != nil {
-			b.onDone()
-		}
+		b.post(evs[:n])
 		if !slow {
 			b.quick()
 		}
+	}
+}
+
+// post hands completions to the waiter.
+func (b *portableBackend) post(evs []event) {
+	if len(evs) == 0 {
+		return
+	}
+	b.dmu.Lock()
+	b.done = append(b.done, evs...)
+	b.dmu.Unlock()
+	b.signal()
+	if b.onDone != nil {
+		b.onDone()
 	}
 }
 
