@@ -13,8 +13,6 @@ import (
 
 func fcntlGetfl(fd uintptr) (int, error) { return unix.FcntlInt(fd, unix.F_GETFL, 0) }
 
-
-
 // fileSizeEnv carries the file size limit to a child process.
 const fileSizeEnv = "FILEAIO_TEST_FSIZE"
 
