@@ -191,6 +191,13 @@ func (b *portableBackend) take(into []*Request) []*Request {
 	return into
 }
 
+// epoch anchors monotonic.
+var epoch = time.Now()
+
+// monotonic reads the monotonic clock alone, which time.Now does with the
+// wall clock.
+func monotonic() time.Duration { return time.Since(epoch) }
+
 // slowJob is how long a request may take and still count as quick: far
 // above a read from the page cache, below a read from a disk.
 const slowJob = 40 * time.Microsecond
@@ -233,11 +240,11 @@ func (b *portableBackend) work() {
 				b.post(evs[:n]) // a stream may wait for data without end
 				n = 0
 			}
-			t0 := time.Now()
+			t0 := monotonic()
 			evs[n] = b.run(r)
 			taken[i] = nil
 			n++
-			if time.Since(t0) > slowJob && i+1 < len(taken) {
+			if monotonic()-t0 > slowJob && i+1 < len(taken) {
 				b.slowed(taken[i+1:])
 				clear(taken[i+1:])
 				slow = true

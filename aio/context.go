@@ -288,11 +288,17 @@ func (c *Context) claim(reqs []*Request) error {
 			return wrapError("submit", fmt.Errorf("request %d: %w", i, err))
 		}
 	}
+	var prev *Request
 	for i, r := range reqs {
+		if prev != nil && r.file == prev.file && r.class.known {
+			r.fd = prev.fd // checked open by this call already
+			continue
+		}
 		if err := r.resolve(); err != nil {
 			c.release(reqs)
 			return wrapError("submit", fmt.Errorf("request %d: %w", i, err))
 		}
+		prev = r
 	}
 	return nil
 }

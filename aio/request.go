@@ -166,9 +166,9 @@ func (r *Request) prepare(op opcode, f *os.File, off int64, buf []byte, bufs [][
 		if rc, err = f.SyscallConn(); err != nil {
 			return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: err}
 		}
-	}
-	if rc.Control(noFd) != nil {
-		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: os.ErrClosed}
+		if rc.Control(noFd) != nil {
+			return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: os.ErrClosed}
+		}
 	}
 	if !r.word.CompareAndSwap(uint64(w), uint64(packState(statePreparing, 0))) {
 		return prepareError(op, fmt.Errorf("used by another goroutine: %w", ErrInvalidState))
@@ -188,6 +188,10 @@ func noFd(uintptr) {}
 
 // resolve reads r's descriptor from its file, and learns the file's class
 // the first time. It fails if the file has been closed.
+//
+// Prepare checks that a file is open only when a request is first given
+// it (a request prepared again on the same file skips the check, which is
+// the cost of a RawConn call); Submit always checks.
 func (r *Request) resolve() error {
 	if r.setFd == nil {
 		r.setFd = r.storeFd
