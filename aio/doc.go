@@ -10,28 +10,49 @@
 //
 // # Backends
 //
-// DefaultBackend is POSIX AIO with kqueue completions on FreeBSD 13+
-// (lio_listio, aio_fsync, aio_return; one kqueue per Context), kernel AIO
-// on Linux (io_submit, io_getevents; one kernel AIO context per Context),
-// and PortableBackend elsewhere. PortableBackend, on any OS, runs requests
-// on a bounded pool of goroutines doing positional system calls.
+// A Context serves each request with an engine: the kernel's AIO (POSIX AIO
+// with kqueue completions on FreeBSD 13+: lio_listio, aio_readv/aio_writev,
+// aio_fsync, aio_return; kernel AIO on Linux: io_submit, io_getevents), or
+// the goroutine engine, a bounded pool of goroutines doing ordinary system
+// calls. Config.Backend chooses:
 //
-// On Linux, kernel AIO is asynchronous only for files opened with O_DIRECT
-// whose buffers, offsets and lengths are aligned (AlignedBuffer,
-// Limits.BufferAlignment); a buffered request is performed inside Submit
-// and is done when Wait collects it. Linux cannot cancel a file read, write
-// or sync: Cancel reports ErrInProgress and the request completes normally.
-// On FreeBSD any regular file on a local file system is served
-// asynchronously, with or without O_DIRECT, and a request still queued can
-// be canceled.
+//   - DefaultBackend gives a request to the kernel's AIO only where that is
+//     truly asynchronous, and to goroutines otherwise, in one context and
+//     one Wait. Linux kernel AIO is asynchronous only for regular files and
+//     disks opened with O_DIRECT whose buffers, offsets and lengths are
+//     aligned (AlignedBuffer, Limits.BufferAlignment); it performs a
+//     buffered request inside io_submit, and blocks there on a pipe or
+//     socket, so those go to goroutines. FreeBSD serves regular files of
+//     local file systems, buffered or not, and refuses others (NFS, FUSE,
+//     pipes) with EOPNOTSUPP: such a file goes to goroutines from its first
+//     refusal on, and the caller never sees the refusal. Context.Stats
+//     counts each engine's requests.
+//   - PortableBackend uses goroutines for everything, on any OS.
+//   - KernelBackend uses the kernel's AIO for everything (see its doc for
+//     what that means on Linux).
+//
+// Where the system offers no kernel AIO (another OS, or Linux refusing
+// io_setup), DefaultBackend is PortableBackend.
+//
+// Linux cannot cancel a file read, write or sync: Cancel of a kernel
+// request reports ErrInProgress and the request completes normally. The
+// goroutine engine cancels requests no goroutine has started. On FreeBSD a
+// request still queued in the kernel can be canceled.
+//
+// No call blocks on I/O: Submit hands requests over and returns, whatever
+// the file (KernelBackend on Linux excepted), and Wakeup, Cancel and Close
+// do not wait for a Submit in progress.
 //
 // # Ownership
 //
 // A request belongs to its caller while Idle, Prepared or Completed, and to
 // the context from Submit until Wait returns it: in between, do not touch
 // its buffers (the kernel reads or fills them at any moment), and do not
-// close its file (the kernel may then report EBADF, or act on whatever file
-// reuses the descriptor). The context pins what the kernel may touch while
+// close its file: that is the caller's bug (the kernel may then report
+// EBADF, or act on whatever file reuses the descriptor). A file closed
+// before Submit is refused with an error matching os.ErrClosed. Submit
+// reads descriptors through os.File's RawConn and never changes their
+// blocking mode. The context pins what the kernel may touch while
 // it may touch it (on FreeBSD the request, which holds the aiocb, and its
 // buffers; on Linux the buffers, the control blocks living outside the Go
 // heap) and keeps the request reachable until Wait returns it, even if the
