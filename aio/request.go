@@ -198,7 +198,7 @@ func (r *Request) resolve() error {
 	}
 	r.fd = -1
 	if err := r.rc.Control(r.setFd); err != nil || r.fd < 0 {
-		return &os.PathError{Op: "aio " + r.op.String(), Path: r.file.Name(), Err: os.ErrClosed}
+		return &os.PathError{Op: r.op.String(), Path: r.file.Name(), Err: os.ErrClosed}
 	}
 	return nil
 }
