@@ -111,7 +111,7 @@ type Context struct {
 	closed     bool
 	waiting    bool
 	inflight   int        // accepted by Submit, not yet returned by Wait
-	submitting int        // claimed by a Submit still handing them over
+	submitting bool       // a Submit is in progress
 	slots      []*Request // by slot index; nil when free
 	gens       []uint32   // generation of each slot, bumped when it is freed
 	free       []uint32   // free slot indexes
@@ -252,11 +252,18 @@ func (c *Context) Submit(reqs ...*Request) (int, error) {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	c.mu.Lock()
-	closed, room := c.closed, c.max-c.inflight
-	c.mu.Unlock()
-	if closed {
+	if c.closed {
+		c.mu.Unlock()
 		return 0, ErrClosed
 	}
+	room := c.max - c.inflight
+	c.submitting = true // Close is refused until Submit returns
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.submitting = false
+		c.mu.Unlock()
+	}()
 	var full error
 	if room < len(reqs) {
 		full = wrapError("submit", fmt.Errorf("%d requests in flight, the MaxRequests bound: %w", c.max-room, ErrAgain))
@@ -347,7 +354,6 @@ func (c *Context) submitChunk(chunk []*Request) (accepted int, again bool) {
 		r.engine = engineKernel // the goroutine engine says so if it takes r
 		c.pin(r)
 	}
-	c.submitting += len(chunk)
 	c.mu.Unlock()
 
 	res := c.res[:len(chunk)]
@@ -361,7 +367,6 @@ func (c *Context) submitChunk(chunk []*Request) (accepted int, again bool) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.submitting -= len(chunk)
 	readied := false
 	for i, r := range chunk {
 		switch res[i] {
@@ -683,7 +688,7 @@ func (c *Context) Close() error {
 	case c.closed:
 		c.mu.Unlock()
 		return ErrClosed
-	case c.inflight > 0 || c.waiting || c.submitting > 0:
+	case c.inflight > 0 || c.waiting || c.submitting:
 		c.mu.Unlock()
 		return ErrBusy
 	}
