@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Command aiobench runs an I/O workload on a file through package aio, or
 // through plain goroutines for comparison, and reports IOPS, bandwidth,
 // latency percentiles and CPU per request.

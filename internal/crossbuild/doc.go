@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package crossbuild holds only a test: it builds and vets every package of
 // the module, tests included, for the targets this machine cannot run
 // (FreeBSD amd64 and arm64 first), so that the compile-time layout checks
