@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,7 +21,7 @@ func smallFile(t *testing.T, size int64) *os.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fillRandom(w, size); err != nil {
+	if err := fillRandom(context.Background(), w, size); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
