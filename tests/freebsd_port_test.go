@@ -111,8 +111,8 @@ func TestFreeBSDFsyncErrors(t *testing.T) {
 		if !haveDescriptors {
 			t.Skip("no descriptor numbers or EBADF on " + runtime.GOOS)
 		}
-		c := newContext(t, b, aio.Config{})
 		bad := closedDescriptor(t)
+		c := newContext(t, b, aio.Config{})
 		flush, dsync := aio.NewRequest(), aio.NewRequest()
 		mustPrepare(t, flush.PrepareFlush(bad, "flush"))
 		mustPrepare(t, dsync.PrepareDataSync(bad, "datasync"))
