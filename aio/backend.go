@@ -60,12 +60,6 @@ type event struct {
 	errno syscall.Errno // the job's error, when known from the event
 }
 
-// token packs a slot and its generation into the integer that travels
-// through the kernel (sigev_value, io_event data); never a Go pointer.
-func token(slot, gen uint32) uint64 { return uint64(gen)<<32 | uint64(slot) }
-
-func untoken(t uint64) (slot, gen uint32) { return uint32(t), uint32(t >> 32) }
-
 type cancelOutcome int
 
 const (

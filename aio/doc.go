@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package aio is asynchronous file I/O on the kernel's own AIO, in the
 // manner of a context/request API: prepare requests, submit them in
 // batches, wait for their completions, cancel them, wake the waiter.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package sys is the raw kernel ABI fileaio uses: hand-laid structures with
 // compile-time layout checks and thin system call wrappers, nothing more.
 // Errors are unix.Errno values. Callers own every structure they pass; each

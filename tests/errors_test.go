@@ -48,7 +48,7 @@ func runExpectErrno(t *testing.T, c *aio.Context, reqs ...*aio.Request) map[*aio
 }
 
 // TestErrnoReadOnWriteOnly: a read from a file opened write-only fails
-// with EBADF (errors.Is(err, syscall.EBADF)), from Submit or through
+// with EBADF (ERROR_ACCESS_DENIED on Windows), from Submit or through
 // Result; Prepare does not probe the access mode. Same for readv.
 func TestErrnoReadOnWriteOnly(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b aio.Backend) {
@@ -63,12 +63,12 @@ func TestErrnoReadOnWriteOnly(t *testing.T) {
 		mustPrepare(t, readv.PrepareReadv(wo, 0, [][]byte{make([]byte, 2), make([]byte, 2)}, "readv"))
 		for _, r := range []*aio.Request{read, readv} {
 			err := runExpectErrno(t, c, r)[r]
-			if !errors.Is(err, syscall.EBADF) {
-				t.Fatalf("%v on a write-only file: %v, want EBADF", r.User(), err)
+			if !errors.Is(err, errWrongAccess) {
+				t.Fatalf("%v on a write-only file: %v, want %v", r.User(), err, errWrongAccess)
 			}
 			if r.State() == aio.Completed {
 				if n, _ := r.Result(); n != 0 {
-					t.Fatalf("%v failed with EBADF but reports %d bytes", r.User(), n)
+					t.Fatalf("%v failed with %v but reports %d bytes", r.User(), errWrongAccess, n)
 				}
 			}
 		}
@@ -90,8 +90,8 @@ func TestErrnoWriteOnReadOnly(t *testing.T) {
 		mustPrepare(t, writev.PrepareWritev(ro, 0, [][]byte{[]byte("YY"), []byte("YY")}, "writev"))
 		got := runExpectErrno(t, c, write, writev)
 		for _, r := range []*aio.Request{write, writev} {
-			if !errors.Is(got[r], syscall.EBADF) {
-				t.Fatalf("%v on a read-only file: %v, want EBADF", r.User(), got[r])
+			if !errors.Is(got[r], errWrongAccess) {
+				t.Fatalf("%v on a read-only file: %v, want %v", r.User(), got[r], errWrongAccess)
 			}
 		}
 		compare(t, "file", readFile(t, name), []byte("original"))
@@ -127,8 +127,8 @@ func TestErrnoMixedBatch(t *testing.T) {
 		for i, r := range reqs {
 			err := got[r]
 			if i%3 == 1 {
-				if !errors.Is(err, syscall.EBADF) {
-					t.Fatalf("request %d (read on a write-only file): %v, want EBADF", i, err)
+				if !errors.Is(err, errWrongAccess) {
+					t.Fatalf("request %d (read on a write-only file): %v, want %v", i, err, errWrongAccess)
 				}
 				continue
 			}

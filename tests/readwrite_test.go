@@ -3,6 +3,7 @@ package tests
 import (
 	"errors"
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -281,10 +282,13 @@ func directAlignment(t *testing.T) int {
 // O_DIRECT with EINVAL (tmpfs, for instance).
 func openDirect(t *testing.T) *os.File {
 	t.Helper()
+	if !haveODirect {
+		t.Skip("no O_DIRECT on " + runtime.GOOS)
+	}
 	var errs []error
 	for _, dir := range scratchDirs(t) {
 		name := dir + "/direct.dat"
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC|syscall.O_DIRECT, 0o600)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC|oDirect, 0o600)
 		if err == nil {
 			t.Cleanup(func() { f.Close() })
 			return f
@@ -301,7 +305,7 @@ func openDirect(t *testing.T) *os.File {
 // openDirectName opens an existing file again with O_DIRECT.
 func openDirectName(t *testing.T, name string) *os.File {
 	t.Helper()
-	return openFile(t, name, os.O_RDWR|syscall.O_DIRECT)
+	return openFile(t, name, os.O_RDWR|oDirect)
 }
 
 // TestODirect writes and reads back through O_DIRECT with buffers from

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"syscall"
 	"testing"
 
 	"github.com/fileaio/fileaio/aio"
@@ -201,21 +200,19 @@ func TestWaitBusy(t *testing.T) {
 // with correct results.
 func TestWaitSignalStorm(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b aio.Backend) {
+		if !haveSignals {
+			t.Skip("no signals can be sent to the process on " + runtime.GOOS)
+		}
 		sigs := make(chan os.Signal, 64)
-		signal.Notify(sigs, syscall.SIGUSR1)
+		signal.Notify(sigs, caughtSignal)
 		defer func() { signal.Stop(sigs); close(sigs) }()
 		go func() {
 			for range sigs { // drop them
 			}
 		}()
 		storm := func(n int) {
-			pid := os.Getpid()
 			for i := range n {
-				sig := syscall.SIGURG
-				if i%2 == 1 {
-					sig = syscall.SIGUSR1
-				}
-				if err := syscall.Kill(pid, sig); err != nil {
+				if err := raiseSignal(i); err != nil {
 					t.Fatalf("kill: %v", err)
 				}
 				runtime.Gosched()

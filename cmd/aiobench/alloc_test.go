@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,7 +21,7 @@ func smallFile(t *testing.T, size int64) *os.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fillRandom(w, size); err != nil {
+	if err := fillRandom(context.Background(), w, size); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -64,16 +65,27 @@ func TestAIOLoopAllocs(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				const steps = 300
-				before := a.ops.Load()
-				allocs := testing.AllocsPerRun(5, func() {
-					for range steps {
-						if err := a.step(true); err != nil {
-							t.Fatal(err)
+				// An allocation of the loop itself would show in every round,
+				// thousands of times; the runtime's own caches (sudogs moving
+				// between Ps while other work loads the machine) now and then
+				// cost one. So a round without any allocation passes.
+				const steps, rounds = 300, 3
+				var allocs, requests float64
+				for range rounds {
+					before := a.ops.Load()
+					allocs = testing.AllocsPerRun(5, func() {
+						for range steps {
+							if err := a.step(true); err != nil {
+								t.Fatal(err)
+							}
 						}
+					})
+					requests = float64(a.ops.Load()-before) / 6 // AllocsPerRun runs once more to warm up
+					t.Logf("%.0f allocations per %d steps (%.0f requests)", allocs, steps, requests)
+					if allocs == 0 {
+						break
 					}
-				})
-				requests := float64(a.ops.Load()-before) / 6 // AllocsPerRun runs once more to warm up
+				}
 				for a.inflight > 0 {
 					if err := a.step(false); err != nil {
 						t.Fatal(err)
@@ -85,9 +97,8 @@ func TestAIOLoopAllocs(t *testing.T) {
 				if a.err != nil {
 					t.Fatal(a.err)
 				}
-				t.Logf("%.0f allocations per %d steps (%.0f requests)", allocs, steps, requests)
 				if allocs != 0 {
-					t.Errorf("%.0f allocations per %d steps of about %.0f requests, want 0", allocs, steps, requests)
+					t.Errorf("%.0f allocations per %d steps of about %.0f requests in each of %d rounds, want 0", allocs, steps, requests, rounds)
 				}
 			})
 		}

@@ -7,9 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // buildBinary builds aiobench into a temporary directory.
@@ -47,8 +49,17 @@ func runBinary(t *testing.T, bin, tmp string, args ...string) (stdout, stderr st
 }
 
 var jsonFields = []string{
-	"backend", "rw", "bs", "qd", "direct", "ops", "seconds", "iops", "mib_per_s",
+	"backend", "interface", "rw", "bs", "qd", "direct", "ops", "seconds", "iops", "mib_per_s",
 	"lat_p50_us", "lat_p99_us", "lat_p999_us", "cpu_us_per_op",
+	"kernel", "file", "size", "go_version", "gomaxprocs",
+}
+
+// wantInterface is the interface column of each backend's rows; the
+// default backend's depends on the system, and is never "default".
+var wantInterface = map[string][]string{
+	"goroutines": {"os.File"},
+	"portable":   {"portable"},
+	"default":    {"linux-aio", "freebsd-aio", "portable"},
 }
 
 // parseJSONLines decodes stdout as one JSON object per line with exactly
@@ -87,6 +98,8 @@ func TestCLI(t *testing.T) {
 		tmp := t.TempDir()
 		for _, args := range [][]string{
 			{"-bs", "0"},
+			{"-bs", "3"},
+			{"-bs", "1000"},
 			{"-qd", "0"},
 			{"-qd", "-5"},
 			{"-rw", "nope"},
@@ -135,6 +148,13 @@ func TestCLI(t *testing.T) {
 				t.Fatalf("%d JSON lines, want 1", len(objs))
 			}
 			m := objs[0]
+			if !slices.Contains(wantInterface[backend], m["interface"].(string)) {
+				t.Errorf("%s ran on interface %q, want one of %v", backend, m["interface"], wantInterface[backend])
+			}
+			if m["kernel"] == "" || m["go_version"] != runtime.Version() || m["gomaxprocs"].(float64) < 1 ||
+				m["size"] != 8.0*(1<<20) || !strings.HasSuffix(m["file"].(string), "data-8388608.bin") {
+				t.Errorf("run environment %v", m)
+			}
 			if m["backend"] != backend || m["rw"] != "randread" || m["bs"] != 4096.0 || m["qd"] != 32.0 || m["direct"] != false {
 				t.Errorf("run description %v", m)
 			}
@@ -158,7 +178,7 @@ func TestCLI(t *testing.T) {
 	}
 
 	t.Run("compare json", func(t *testing.T) {
-		stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "100ms", "-json", "-compare", "-rw", "randrw", "-bs", "8K", "-qd", "4")
+		stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "100ms", "-json", "-rw", "randrw", "-bs", "8K", "-qd", "4")
 		if status != 0 {
 			t.Fatalf("exit status %d, stderr %q", status, stderr)
 		}
@@ -175,20 +195,47 @@ func TestCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("compare table", func(t *testing.T) {
-		stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "100ms", "-compare", "-rw", "read")
-		if status != 0 {
-			t.Fatalf("exit status %d, stderr %q", status, stderr)
-		}
-		for _, want := range []string{"IOPS", "MiB/s", "p99.9 µs", "CPU µs/op", "vs goroutines", "baseline", "x IOPS", "goroutines", "portable", "default"} {
-			if !strings.Contains(stdout, want) {
-				t.Errorf("table lacks %q:\n%s", want, stdout)
+	// Workload flags keep the comparison: every backend runs unless
+	// -backend names one; -compare is still accepted.
+	for _, extra := range [][]string{{"-rw", "read"}, {"-rw", "read", "-compare"}} {
+		t.Run("compare table "+strings.Join(extra, " "), func(t *testing.T) {
+			args := append([]string{"-size", "8M", "-duration", "100ms"}, extra...)
+			stdout, stderr, status := runBinary(t, bin, tmp, args...)
+			if status != 0 {
+				t.Fatalf("exit status %d, stderr %q", status, stderr)
 			}
-		}
-		if strings.Contains(stderr, "\r") {
-			t.Errorf("progress line written to a stderr that is not a terminal: %q", stderr)
-		}
-	})
+			header, table, _ := strings.Cut(stdout, "\n")
+			for _, want := range []string{runtime.GOOS + "/" + runtime.GOARCH, runtime.Version(), "GOMAXPROCS", "data-8388608.bin", "8 MiB used"} {
+				if !strings.Contains(header, want) {
+					t.Errorf("header %q lacks %q", header, want)
+				}
+			}
+			for _, want := range []string{"interface", "IOPS", "MiB/s", "p99.9 µs", "CPU µs/op", "vs goroutines", "baseline", "x IOPS", "os.File"} {
+				if !strings.Contains(table, want) {
+					t.Errorf("table lacks %q:\n%s", want, table)
+				}
+			}
+			for _, b := range compareOrder {
+				row := tableRow(t, table, b)
+				if !slices.Contains(wantInterface[b], row[1]) {
+					t.Errorf("row %v: interface %q, want one of %v", row, row[1], wantInterface[b])
+				}
+			}
+			if strings.Contains(stderr, "\r") {
+				t.Errorf("progress line written to a stderr that is not a terminal: %q", stderr)
+			}
+			// Instead, one line per finished backend.
+			var done []string
+			for line := range strings.Lines(stderr) {
+				if b, _, ok := strings.Cut(strings.TrimPrefix(line, "aiobench: "), " "); ok && strings.Contains(line, " done: ") {
+					done = append(done, b)
+				}
+			}
+			if !slices.Equal(done, compareOrder) {
+				t.Errorf("stderr reports %v finished, want %v:\n%s", done, compareOrder, stderr)
+			}
+		})
+	}
 
 	t.Run("user file survives writes", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "mine")
@@ -230,5 +277,67 @@ func TestParseSize(t *testing.T) {
 	}
 	if got := formatSize(1 << 30); got != "1 GiB" {
 		t.Errorf("formatSize(1<<30) = %q", got)
+	}
+}
+
+// tableRow returns the fields of the table row of backend.
+func tableRow(t *testing.T, table, backend string) []string {
+	t.Helper()
+	for line := range strings.Lines(table) {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == backend {
+			return f
+		}
+	}
+	t.Fatalf("no row for %s in\n%s", backend, table)
+	return nil
+}
+
+func TestCLIHelp(t *testing.T) {
+	bin := buildBinary(t)
+	tmp := t.TempDir()
+	stdout, stderr, status := runBinary(t, bin, tmp, "-h")
+	if status != 0 || stdout != "" {
+		t.Fatalf("-h: exit status %d, stdout %q", status, stdout)
+	}
+	dir := filepath.Join(tmp, cacheDirName)
+	for _, want := range []string{"rm -r " + dir, filepath.Join(dir, "data-1073741824.bin"), "OVERWRITES", "multiple of 512"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("-h does not say %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestCLIStaleTemporaries: a temporary data file left by a run that died
+// while creating the cache is removed by the next run; one that is still
+// being written (recently modified) is left alone.
+func TestCLIStaleTemporaries(t *testing.T) {
+	bin := buildBinary(t)
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, cacheDirName)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale, fresh := filepath.Join(dir, "data-111.tmp"), filepath.Join(dir, "data-222.tmp")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, make([]byte, 4096), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleAfter)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, status := runBinary(t, bin, tmp, "-size", "1M", "-duration", "50ms", "-backend", "goroutines")
+	if status != 0 {
+		t.Fatalf("exit status %d, stderr %q", status, stderr)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale temporary is still there: %v", err)
+	}
+	if !strings.Contains(stderr, "removed "+stale) {
+		t.Errorf("stderr does not report the removal: %q", stderr)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a temporary being written was removed: %v", err)
 	}
 }

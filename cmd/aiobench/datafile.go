@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // The data file of a run is either the user's -file, which is opened as it
@@ -74,10 +76,31 @@ func openUserFile(path string, write, direct bool) (*os.File, int64, error) {
 	return f, size, nil
 }
 
+// staleAfter is how long a temporary data file may go unmodified before it
+// is taken for the leftover of a run that died while creating it (one that
+// is still being written is modified all the time).
+const staleAfter = time.Minute
+
+// removeStaleTemps removes the temporaries of creations that did not finish.
+func removeStaleTemps(dir string, note func(string)) {
+	tmps, _ := filepath.Glob(filepath.Join(dir, "data-*.tmp"))
+	for _, tmp := range tmps {
+		fi, err := os.Lstat(tmp)
+		if err != nil || !fi.Mode().IsRegular() || time.Since(fi.ModTime()) < staleAfter {
+			continue
+		}
+		if os.Remove(tmp) == nil {
+			note(fmt.Sprintf("removed %s, left by a run that was stopped while creating it (%s)", tmp, formatSize(fi.Size())))
+		}
+	}
+}
+
 // ensureCacheFile returns the path of the cached data file of size bytes,
 // creating it (random data, written to a temporary name and renamed into
-// place) unless a file of that size is there. note is told when it creates.
-func ensureCacheFile(size int64, note func(string)) (string, error) {
+// place) unless a file of that size is there. note is told when it creates
+// or cleans up. When ctx is done during the creation, the temporary file
+// is removed and ctx's error returned.
+func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string, error) {
 	dir := cacheDir()
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", err
@@ -85,6 +108,7 @@ func ensureCacheFile(size int64, note func(string)) (string, error) {
 	if err := checkCacheDir(); err != nil {
 		return "", err
 	}
+	removeStaleTemps(dir, note)
 	path := cachePath(size)
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
 		return path, nil
@@ -94,7 +118,7 @@ func ensureCacheFile(size int64, note func(string)) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	err = fillRandom(tmp, size)
+	err = fillRandom(ctx, tmp, size)
 	if err == nil {
 		err = tmp.Sync() // so that -direct runs do not pay for the writeback
 	}
@@ -111,13 +135,16 @@ func ensureCacheFile(size int64, note func(string)) (string, error) {
 	return path, nil
 }
 
-// fillRandom writes size pseudo-random bytes to f. The stream is the same
-// on every run: the content does not depend on -seed, so the cache serves
-// every seed.
-func fillRandom(f *os.File, size int64) error {
+// fillRandom writes size pseudo-random bytes to f, or stops with ctx's
+// error. The stream is the same on every run: the content does not depend
+// on -seed, so the cache serves every seed.
+func fillRandom(ctx context.Context, f *os.File, size int64) error {
 	rng := rand.NewChaCha8([32]byte{'f', 'i', 'l', 'e', 'a', 'i', 'o'})
 	buf := make([]byte, 1<<20)
 	for size > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n := int(min(size, int64(len(buf))))
 		rng.Read(buf[:n])
 		if _, err := f.Write(buf[:n]); err != nil {
@@ -131,7 +158,7 @@ func fillRandom(f *os.File, size int64) error {
 // openData opens the run's data file and returns it with the size of the
 // region the workload covers. The user's -file is opened first, so that a
 // bad one fails before anything is created; the cache file is created last.
-func openData(cfg *config, note func(string)) (*os.File, int64, error) {
+func openData(ctx context.Context, cfg *config, note func(string)) (*os.File, int64, error) {
 	write := cfg.rw.writes()
 	if cfg.file != "" {
 		f, size, err := openUserFile(cfg.file, write, cfg.direct)
@@ -155,7 +182,7 @@ func openData(cfg *config, note func(string)) (*os.File, int64, error) {
 	if err := checkCacheDir(); err != nil {
 		return nil, 0, usageErr(err)
 	}
-	path, err := ensureCacheFile(cfg.size, note)
+	path, err := ensureCacheFile(ctx, cfg.size, note)
 	if err != nil {
 		return nil, 0, fmt.Errorf("data file: %w", err)
 	}

@@ -1,20 +1,26 @@
-// Command aiobench runs an I/O workload on a file through package aio, or
+// SPDX-License-Identifier: BSD-2-Clause
+
+// Command aiobench runs an I/O workload on a file through package aio, and
 // through plain goroutines for comparison, and reports IOPS, bandwidth,
-// latency percentiles and CPU per request.
+// latency percentiles and CPU per request for each backend; -backend runs
+// one.
 //
 // Without -file it works on a file of -size random bytes that it creates
-// once and keeps in os.TempDir()/fileaio-bench/ for later runs. With no
-// flags at all it runs -compare at the defaults. Bad flags, or a file it
-// cannot open, end it with one line on stderr and exit status 2, before
-// anything is created.
+// once and keeps in os.TempDir()/fileaio-bench/ for later runs (-h names
+// the directory). Bad flags, or a file it cannot open, end it with one line
+// on stderr and exit status 2, before anything is created. Ctrl-C ends the
+// run: the backends that finished are reported, then a line saying it was
+// interrupted, and the exit status is 130.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"strings"
 	"time"
@@ -22,34 +28,48 @@ import (
 	"github.com/fileaio/fileaio/aio"
 )
 
-const usage = `usage: aiobench [flags]
+// usage is the -h text; it names this system's cache directory.
+func usage() string {
+	return `usage: aiobench [flags]
 
 Runs an I/O workload on a file and reports IOPS, MiB/s, latency percentiles
-and CPU per request. With no flags at all it runs -compare at the defaults.
+and CPU per request for each backend in turn (goroutines, portable,
+default), with ratios against the goroutines; -backend runs one.
 
-  -file path     use this file (never created, truncated or deleted); writes
-                 overwrite its data. Default: a cached file of -size random
-                 bytes in $TMPDIR/fileaio-bench/
+  -file path     use this file (never created, truncated or deleted). A
+                 write workload (-rw randwrite, write, randrw) OVERWRITES
+                 its data. Default: a cached file of -size random bytes,
+                 ` + cachePath(1<<30) + ` at the default size
   -size n        data size (default 1G); with -file, at most the file's size
                  and by default all of it. Suffixes K, M, G, T (powers of 1024)
   -rw mode       randread (default), randwrite, read, write, randrw
-  -bs n          request size in bytes (default 4096; suffixes allowed)
+  -bs n          request size in bytes, a multiple of 512 (default 4096;
+                 suffixes allowed)
   -qd n          requests in flight (default 32)
   -duration d    how long each backend runs (default 10s)
   -direct        open with O_DIRECT, aligned buffers; -bs must be a multiple
                  of the alignment
-  -backend name  the one backend to run (default "default"): default (the
-                 kernel's AIO, or the portable fallback), portable, or
-                 goroutines (-qd goroutines doing ReadAt/WriteAt, no aio)
-  -compare       run every backend back to back; ratios against goroutines
+  -backend name  run only this backend: default (the kernel's AIO, or the
+                 portable fallback), portable, or goroutines (-qd goroutines
+                 doing ReadAt/WriteAt, no aio)
+  -compare       run every backend (the default; kept for old scripts)
   -json          one JSON object per line per backend run
   -seed n        seed of the offsets and of the written data (default 1)
+
+The cached data files live in ` + cacheDir() + `; remove them with
+  rm -r ` + cacheDir() + `
+Ctrl-C stops the run and prints the backends that finished.
 `
+}
 
 var backendNames = []string{"default", "portable", "goroutines"}
 
 // compareOrder is the order of -compare: the baseline first.
 var compareOrder = []string{"goroutines", "portable", "default"}
+
+// blockUnit is what -bs must be a multiple of: the sector size every disk
+// and O_DIRECT accept, so that offsets stay aligned.
+const blockUnit = 512
 
 // maxBuffers bounds qd*bs, the memory of the request buffers.
 const maxBuffers = 4 << 30
@@ -83,7 +103,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&cfg.qd, "qd", 32, "")
 	fs.DurationVar(&cfg.dur, "duration", 10*time.Second, "")
 	fs.BoolVar(&cfg.direct, "direct", false, "")
-	backend := fs.String("backend", "default", "")
+	backend := fs.String("backend", "", "")
 	compare := fs.Bool("compare", false, "")
 	fs.BoolVar(&cfg.json, "json", false, "")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "")
@@ -104,7 +124,7 @@ func parseFlags(args []string) (*config, error) {
 	switch {
 	case *compare && set["backend"]:
 		return nil, errors.New("-compare runs every backend; drop -backend")
-	case *compare || len(args) == 0:
+	case !set["backend"]:
 		cfg.backends = compareOrder
 	default:
 		if !validBackend(*backend) {
@@ -127,6 +147,8 @@ func validBackend(name string) bool {
 // validate checks what does not need the file.
 func (c *config) validate() error {
 	switch {
+	case c.bs%blockUnit != 0:
+		return fmt.Errorf("-bs %d: must be a multiple of %d bytes", c.bs, blockUnit)
 	case c.qd <= 0:
 		return fmt.Errorf("-qd %d: must be at least 1", c.qd)
 	case c.dur <= 0:
@@ -170,17 +192,6 @@ func directAlignment() int {
 	return 4096
 }
 
-// defaultIsPortable reports that DefaultBackend falls back to the portable
-// backend here: the package drives no kernel AIO on this system.
-func defaultIsPortable() bool {
-	c, err := aio.NewContext(aio.Config{MaxRequests: 1})
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	return c.Kernel() == "portable"
-}
-
 // exitError carries the exit status of a failure.
 type exitError struct {
 	status int
@@ -192,9 +203,11 @@ func (e *exitError) Error() string { return e.err.Error() }
 func usageErr(err error) error { return &exitError{2, err} }
 
 func main() {
-	err := run(os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr.Fd()))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr.Fd()))
+	stop()
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(os.Stderr, usage())
 		return
 	}
 	if err != nil {
@@ -209,9 +222,16 @@ func main() {
 	}
 }
 
+// interrupted is the error of a run stopped by ctx (Ctrl-C), returned
+// after the report of what finished.
+func interrupted(format string, args ...any) error {
+	return &exitError{130, fmt.Errorf("interrupted: "+format, args...)}
+}
+
 // run validates everything, opens or creates the data file, and runs each
-// backend in turn, writing the report to stdout.
-func run(args []string, stdout, stderr io.Writer, stderrTTY bool) error {
+// backend in turn, writing the report to stdout. When ctx is done it stops,
+// reports the backends that finished and returns an error saying so.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, stderrTTY bool) error {
 	cfg, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return err
@@ -219,13 +239,19 @@ func run(args []string, stdout, stderr io.Writer, stderrTTY bool) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	f, region, err := openData(cfg, func(msg string) { fmt.Fprintf(stderr, "aiobench: %s\n", msg) })
+	note := func(msg string) { fmt.Fprintf(stderr, "aiobench: %s\n", msg) }
+	f, region, err := openData(ctx, cfg, note)
+	if ctx.Err() != nil {
+		return interrupted("no backend ran")
+	}
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 
+	env := describeRun(f.Name(), region)
 	spec := &runSpec{
+		ctx:    ctx,
 		f:      f,
 		w:      newWorkload(cfg.rw, cfg.bs, region, cfg.seed),
 		qd:     cfg.qd,
@@ -236,35 +262,45 @@ func run(args []string, stdout, stderr io.Writer, stderrTTY bool) error {
 		spec.progress = stderr
 	}
 	if !cfg.json {
-		fmt.Fprintf(stdout, "data %s, %s used, seed %d, %v per backend\n", f.Name(), formatSize(region), cfg.seed, cfg.dur)
+		fmt.Fprintln(stdout, env.header(cfg.seed, cfg.dur))
 	}
 	var results []result
+	var stopped string // the backend Ctrl-C stopped
 	for _, b := range cfg.backends {
 		spec.backend = b
 		spec.w.seq.Store(0)
 		r, err := runBackend(spec)
+		if ctx.Err() != nil {
+			stopped = b
+			break
+		}
 		if err != nil {
 			return fmt.Errorf("%s backend: %w", b, err)
 		}
+		if !stderrTTY {
+			note(fmt.Sprintf("%s (%s) done: %.0f IOPS over %.1fs", b, r.via, r.iops(), r.elapsed.Seconds()))
+		}
 		if cfg.json {
-			if err := writeJSON(stdout, &r); err != nil {
+			if err := writeJSON(stdout, &r, env); err != nil {
 				return err
 			}
 		}
 		results = append(results, r)
 	}
-	if cfg.json {
-		return nil
+	if !cfg.json && len(results) > 0 {
+		var base *result
+		if len(results) > 1 && results[0].backend == "goroutines" {
+			base = &results[0]
+		}
+		if err := writeTable(stdout, results, base); err != nil {
+			return err
+		}
 	}
-	var base *result
-	if len(results) > 1 && results[0].backend == "goroutines" {
-		base = &results[0]
+	if stopped != "" {
+		return interrupted("%d of %d backends finished; %s was stopped and is not reported", len(results), len(cfg.backends), stopped)
 	}
-	if err := writeTable(stdout, results, base); err != nil {
-		return err
-	}
-	for _, b := range cfg.backends {
-		if b == "default" && defaultIsPortable() {
+	for _, r := range results {
+		if r.backend == "default" && r.via == "portable" {
 			fmt.Fprintln(stdout, "default: this system offers no kernel AIO this library drives, so DefaultBackend ran the portable backend")
 		}
 	}

@@ -12,6 +12,7 @@ import (
 // result is what one backend run measured.
 type result struct {
 	backend string
+	via     string // the interface that served it: Context.Kernel(), or viaGoroutines
 	rw      rwMode
 	bs      int64
 	qd      int
@@ -45,6 +46,7 @@ func round(v float64, digits int) float64 {
 // jsonResult is the -json line of one run; its fields are the interface.
 type jsonResult struct {
 	Backend    string  `json:"backend"`
+	Interface  string  `json:"interface"`
 	RW         string  `json:"rw"`
 	BS         int64   `json:"bs"`
 	QD         int     `json:"qd"`
@@ -57,12 +59,18 @@ type jsonResult struct {
 	LatP99us   float64 `json:"lat_p99_us"`
 	LatP999us  float64 `json:"lat_p999_us"`
 	CPUusPerOp float64 `json:"cpu_us_per_op"`
+	Kernel     string  `json:"kernel"`
+	File       string  `json:"file"`
+	Size       int64   `json:"size"`
+	GoVersion  string  `json:"go_version"`
+	GOMAXPROCS int     `json:"gomaxprocs"`
 }
 
-// writeJSON writes r as one line of JSON.
-func writeJSON(w io.Writer, r *result) error {
+// writeJSON writes r, run in env, as one line of JSON.
+func writeJSON(w io.Writer, r *result, env runEnv) error {
 	return json.NewEncoder(w).Encode(jsonResult{
 		Backend:    r.backend,
+		Interface:  r.via,
 		RW:         r.rw.String(),
 		BS:         r.bs,
 		QD:         r.qd,
@@ -75,6 +83,11 @@ func writeJSON(w io.Writer, r *result) error {
 		LatP99us:   round(micros(r.p99), 2),
 		LatP999us:  round(micros(r.p999), 2),
 		CPUusPerOp: round(r.cpuPerOp(), 3),
+		Kernel:     env.kernel,
+		File:       env.file,
+		Size:       env.size,
+		GoVersion:  env.goVersion,
+		GOMAXPROCS: env.gomaxprocs,
 	})
 }
 
@@ -82,15 +95,15 @@ func writeJSON(w io.Writer, r *result) error {
 // run of -compare) every row gets its IOPS and CPU/op ratios against it.
 func writeTable(w io.Writer, rs []result, base *result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	header := "backend\trw\tbs\tqd\tdirect\tIOPS\tMiB/s\tp50 µs\tp99 µs\tp99.9 µs\tCPU µs/op\t"
+	header := "backend\tinterface\trw\tbs\tqd\tdirect\tIOPS\tMiB/s\tp50 µs\tp99 µs\tp99.9 µs\tCPU µs/op\t"
 	if base != nil {
 		header += "vs goroutines\t"
 	}
 	fmt.Fprintln(tw, header)
 	for i := range rs {
 		r := &rs[i]
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%v\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t",
-			r.backend, r.rw, r.bs, r.qd, r.direct, r.iops(), r.mibPerSec(),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%v\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t",
+			r.backend, r.via, r.rw, r.bs, r.qd, r.direct, r.iops(), r.mibPerSec(),
 			micros(r.p50), micros(r.p99), micros(r.p999), r.cpuPerOp())
 		if base != nil {
 			fmt.Fprint(tw, ratios(r, base)+"\t")

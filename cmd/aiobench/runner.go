@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 // runSpec is what every runner needs for one run.
 type runSpec struct {
+	ctx     context.Context // done: stop early (the run is then not reported)
 	backend string
 	f       *os.File
 	w       *workload
@@ -50,9 +52,10 @@ func (s *runSpec) startProgress(count func() int64) *progress {
 }
 
 // result turns what a runner measured into the reported numbers.
-func (s *runSpec) result(ops int64, elapsed, cpu time.Duration, h *histogram) result {
+func (s *runSpec) result(via string, ops int64, elapsed, cpu time.Duration, h *histogram) result {
 	return result{
 		backend: s.backend,
+		via:     via,
 		rw:      s.w.mode,
 		bs:      s.w.bs,
 		qd:      s.qd,

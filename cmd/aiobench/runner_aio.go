@@ -147,11 +147,12 @@ func (a *aioRun) step(refill bool) error {
 	return nil
 }
 
-// run keeps the queue full for d, then completes what is in flight.
-func (a *aioRun) run(d time.Duration) (time.Duration, error) {
+// run keeps the queue full for d, or until ctx is done, then completes
+// what is in flight.
+func (a *aioRun) run(ctx context.Context, d time.Duration) (time.Duration, error) {
 	start := time.Now()
 	err := a.fill()
-	for err == nil && a.err == nil && time.Since(start) < d {
+	for err == nil && a.err == nil && ctx.Err() == nil && time.Since(start) < d {
 		err = a.step(true)
 	}
 	for a.inflight > 0 {
@@ -180,11 +181,11 @@ func runAIO(s *runSpec, backend aio.Backend) (result, error) {
 	defer a.close()
 	p := s.startProgress(a.ops.Load)
 	cpu0 := cpuTime()
-	elapsed, err := a.run(s.dur)
+	elapsed, err := a.run(s.ctx, s.dur)
 	cpu := cpuTime() - cpu0
 	p.stop()
 	if err != nil {
 		return result{}, err
 	}
-	return s.result(a.ops.Load(), elapsed, cpu, a.hist), nil
+	return s.result(a.c.Kernel(), a.ops.Load(), elapsed, cpu, a.hist), nil
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// viaGoroutines is what serves the goroutines backend: plain *os.File calls.
+const viaGoroutines = "os.File"
 
 // goWorker is one of the -qd goroutines of the baseline: a plain loop of
 // (*os.File).ReadAt / WriteAt, which is what Go code does today without aio.
@@ -40,8 +44,9 @@ func (w *goWorker) loop(f *os.File, stop *atomic.Bool) {
 	}
 }
 
-// runGoroutines runs the workload on -qd goroutines for the duration; each
-// finishes the request it is doing when time is up.
+// runGoroutines runs the workload on -qd goroutines for the duration, or
+// until the run's context is done; each finishes the request it is doing
+// when time is up.
 func runGoroutines(s *runSpec) (result, error) {
 	workers := make([]*goWorker, s.qd)
 	for i := range workers {
@@ -65,7 +70,9 @@ func runGoroutines(s *runSpec) (result, error) {
 		wg.Go(func() { w.loop(s.f, &stop) })
 	}
 	timer := time.AfterFunc(s.dur, func() { stop.Store(true) })
+	unhook := context.AfterFunc(s.ctx, func() { stop.Store(true) })
 	wg.Wait()
+	unhook()
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
 	timer.Stop()
@@ -78,5 +85,5 @@ func runGoroutines(s *runSpec) (result, error) {
 		}
 		hist.merge(&w.hist)
 	}
-	return s.result(count(), elapsed, cpu, hist), nil
+	return s.result(viaGoroutines, count(), elapsed, cpu, hist), nil
 }

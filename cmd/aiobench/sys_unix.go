@@ -5,8 +5,11 @@ package main
 import (
 	"io/fs"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // cpuTime is the user plus system CPU time of the whole process so far.
@@ -22,4 +25,13 @@ func cpuTime() time.Duration {
 func ownedBySelf(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && int(st.Uid) == os.Getuid()
+}
+
+// kernelRelease names the kernel: uname's system name and release.
+func kernelRelease() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return runtime.GOOS
+	}
+	return unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:])
 }

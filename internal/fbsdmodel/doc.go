@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package fbsdmodel is a model of FreeBSD's POSIX AIO and kqueue, the kernel
 // the FreeBSD backend runs over when built for Linux with the fbsdmodel tag.
 //

@@ -52,7 +52,7 @@ func (k *Kernel) Kqueue() (int, error) {
 	}
 	k.enter() // a kqueue closed earlier under the same number is noticed here
 	defer k.mu.Unlock()
-	k.kqs[fd] = &kqueue{fd: fd, dev: st.Dev, ino: st.Ino, knotes: make(map[knoteKey]*knote)}
+	k.kqs[fd] = &kqueue{fd: fd, dev: uint64(st.Dev), ino: st.Ino, knotes: make(map[knoteKey]*knote)}
 	return fd, nil
 }
 
@@ -63,7 +63,7 @@ func (k *Kernel) Kqueue() (int, error) {
 func (k *Kernel) sweepLocked() {
 	for fd, q := range k.kqs {
 		var st unix.Stat_t
-		if unix.Fstat(fd, &st) == nil && st.Dev == q.dev && st.Ino == q.ino {
+		if unix.Fstat(fd, &st) == nil && uint64(st.Dev) == q.dev && st.Ino == q.ino {
 			continue
 		}
 		delete(k.kqs, fd)

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package pin owns every use of runtime.Pinner in fileaio. A Set pins the
 // memory of one request (its control block, buffers and iovec array) while
 // the kernel may touch it, and unpins all of it at once.
