@@ -128,7 +128,9 @@ func (f *File) Stat() (os.FileInfo, error) {
 
 // Close makes every later call fail with an error matching os.ErrClosed,
 // waits for the calls in flight to return, then closes the descriptor, so
-// that the kernel never acts on a reused descriptor number. A second Close
+// that the kernel never acts on a reused descriptor number. (A ReadAt or
+// WriteAt on the direct path holds the descriptor through *os.File, which
+// closes it only once that system call has returned.) A second Close
 // returns an error matching os.ErrClosed.
 func (f *File) Close() error {
 	if f.calls.Or(closedBit)&closedBit != 0 {
@@ -192,6 +194,9 @@ func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, er
 }
 
 func (f *File) readAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if !f.async.Load() {
+		return f.directAt(ctx, "read", p, off)
+	}
 	if err := f.begin("read"); err != nil {
 		return 0, err
 	}
@@ -215,6 +220,9 @@ func (f *File) readAt(ctx context.Context, p []byte, off int64) (int, error) {
 }
 
 func (f *File) writeAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if !f.async.Load() {
+		return f.directAt(ctx, "write", p, off)
+	}
 	if err := f.begin("write"); err != nil {
 		return 0, err
 	}
@@ -237,6 +245,31 @@ func (f *File) writeAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 	}
 	return f.f.WriteAt(p, off)
+}
+
+// directAt is ReadAt or WriteAt (op "read" or "write") in the caller's
+// goroutine through *os.File, which keeps its own count of the calls using
+// the descriptor: a Close that lands meanwhile defers closing it until
+// pread or pwrite has returned, and later calls fail with os.ErrClosed.
+// That spares the direct path this File's count.
+func (f *File) directAt(ctx context.Context, op string, p []byte, off int64) (int, error) {
+	switch {
+	case f.calls.Load()&closedBit != 0:
+		return 0, &os.PathError{Op: op, Path: f.name, Err: os.ErrClosed}
+	case op == "write" && f.append:
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
+	case off < 0:
+		return 0, &os.PathError{Op: op + "at", Path: f.name, Err: errNegativeOffset}
+	case len(p) == 0:
+		return 0, nil
+	}
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
+	if op == "write" {
+		return f.f.WriteAt(p, off)
+	}
+	return f.f.ReadAt(p, off)
 }
 
 // ReadvAt reads at off into bufs in order, as ReadAt into their

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -240,6 +241,16 @@ func (e *Engine) enqueue(fr *fileReq) error {
 	fr.queued = true
 	e.queue = append(e.queue, fr)
 	if !e.flushing {
+		if len(e.queue) == 1 && e.inflight > 0 {
+			// Let the goroutines that are runnable now (those the last
+			// harvest woke) queue their next calls, to share this
+			// submission. With nothing in flight there is nobody to wait for.
+			e.flushing = true
+			e.mu.Unlock()
+			runtime.Gosched()
+			e.mu.Lock()
+			e.flushing = false
+		}
 		e.flushLocked()
 	}
 	e.mu.Unlock()
