@@ -168,7 +168,7 @@ var (
 // ReadAt reads len(p) bytes at off, as io.ReaderAt: n < len(p) only with an
 // error, io.EOF at the end of the file. Short transfers are continued.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
-	return f.readAt(nil, p, off)
+	return f.readAt(context.Background(), p, off)
 }
 
 // ReadAtContext is ReadAt that gives up when ctx is done: it then returns
@@ -177,19 +177,25 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 // Linux cannot). On the direct path (see File) ctx is looked at only
 // before the system call.
 func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return f.readAt(ctx, p, off)
 }
 
 // WriteAt writes p at off, as io.WriterAt: an error whenever n < len(p).
 // Short transfers are continued.
 func (f *File) WriteAt(p []byte, off int64) (int, error) {
-	return f.writeAt(nil, p, off)
+	return f.writeAt(context.Background(), p, off)
 }
 
 // WriteAtContext is WriteAt that gives up when ctx is done, as
 // ReadAtContext: it returns ctx.Err() with the bytes written so far once
 // the kernel has let go of p.
 func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return f.writeAt(ctx, p, off)
 }
 
@@ -207,7 +213,7 @@ func (f *File) readAt(ctx context.Context, p []byte, off int64) (int, error) {
 	case len(p) == 0:
 		return 0, nil
 	}
-	if err := ctxErr(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	if f.async.Load() {
@@ -235,7 +241,7 @@ func (f *File) writeAt(ctx context.Context, p []byte, off int64) (int, error) {
 	case len(p) == 0:
 		return 0, nil
 	}
-	if err := ctxErr(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	if f.async.Load() {
@@ -263,7 +269,7 @@ func (f *File) directAt(ctx context.Context, op string, p []byte, off int64) (in
 	case len(p) == 0:
 		return 0, nil
 	}
-	if err := ctxErr(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	if op == "write" {
@@ -303,7 +309,7 @@ func (f *File) vectored(op opcode, bufs [][]byte, off int64) (int, error) {
 		return 0, nil
 	}
 	if f.async.Load() {
-		n, err, fallback := f.engineTransfer(nil, op, nil, bufs, off)
+		n, err, fallback := f.engineTransfer(context.Background(), op, nil, bufs, off)
 		if !fallback {
 			return n, err
 		}
@@ -381,7 +387,7 @@ func (f *File) sync(op opcode, name string) error {
 	}
 	defer f.end()
 	if f.async.Load() && !f.directSync.Load() {
-		_, err, fallback := f.engineTransfer(nil, op, nil, nil, 0)
+		_, err, fallback := f.engineTransfer(context.Background(), op, nil, nil, 0)
 		if !fallback {
 			return err
 		}
@@ -403,11 +409,4 @@ func (f *File) pathErr(op string, err error) error {
 		err = pe.Err
 	}
 	return &os.PathError{Op: op, Path: f.name, Err: err}
-}
-
-func ctxErr(ctx context.Context) error {
-	if ctx == nil {
-		return nil
-	}
-	return ctx.Err()
 }

@@ -20,10 +20,7 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 			return 0, f.pathErr(op.fileOp(), err), false
 		}
 	}
-	var done <-chan struct{}
-	if ctx != nil {
-		done = ctx.Done()
-	}
+	done := ctx.Done() // nil for a ctx that is never done
 	fr := e.get()
 	defer e.put(fr)
 	want := len(p)
