@@ -25,6 +25,11 @@ import (
 // them from others' traffic, to choose its Backend or MaxRequests, or to
 // have one engine per disk or NUMA node. An Engine is safe for concurrent
 // use.
+//
+// An Engine serves every call of its Files, whatever the file: on Linux
+// the DefaultBackend performs a buffered request inside io_submit, so a
+// buffered file is better served by the shared engine (which leaves it to
+// pread in the caller's goroutine) or by an Engine on the PortableBackend.
 type Engine struct {
 	c *Context
 
