@@ -386,7 +386,7 @@ func TestFileCloseWaitsForCalls(t *testing.T) {
 func TestFileConcurrentMixed(t *testing.T) {
 	const (
 		workers = 200
-		rounds  = 12
+		rounds  = 8
 	)
 	forEachSetup(t, 2*workers*fileBlock, func(t *testing.T, s fileSetup, f *File) {
 		version := func(w, v int) []byte {
