@@ -1,0 +1,412 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+)
+
+// File is an open file for ordinary goroutine code: an io.ReaderAt and
+// io.WriterAt whose calls go to an asynchronous engine (a Context and a
+// goroutine that harvests its completions) where one serves the file
+// asynchronously, so that many goroutines keep many requests in flight
+// without an OS thread each.
+//
+// All methods are safe for concurrent use by any number of goroutines. A
+// call blocks only its own goroutine, until the kernel has finished with the
+// caller's buffers.
+//
+// Where calls go: by default every File of the process shares one engine,
+// started on first use, and uses it only where it helps: on Linux for files
+// opened with O_DIRECT (kernel AIO performs a buffered request inside
+// io_submit, slower than pread), on FreeBSD for every file with positions
+// (POSIX AIO). Elsewhere, and for pipes, sockets, terminals and directories
+// everywhere, a call runs the system call in the caller's goroutine, as
+// *os.File does. A File made by an Engine's OpenFile or NewFile sends every
+// call on a file with positions to that engine.
+//
+// With O_DIRECT, buffers, offsets and lengths must be aligned
+// (AlignedBuffer; Limits.BufferAlignment), or the kernel fails the call
+// with EINVAL.
+//
+// Errors are *os.PathError, as from *os.File, and keep the kernel's errno:
+// errors.Is(err, syscall.EBADF) works.
+type File struct {
+	f      *os.File
+	name   string
+	fd     int // the descriptor, for the direct path's vectored and data sync calls
+	kind   fileKind
+	direct bool // O_DIRECT (or F_NOCACHE) is in force
+	append bool // O_APPEND: WriteAt is refused, as by *os.File
+	eng    *Engine
+	async  atomic.Bool // calls go to the engine; cleared if its kernel refuses the file
+
+	directSync atomic.Bool // the engine's kernel cannot sync this file: syncs run directly
+
+	// calls counts the calls in flight; closedBit is set by Close.
+	calls   atomic.Int64
+	drained chan struct{} // a token whenever calls falls to closedBit
+}
+
+const closedBit = 1 << 62
+
+// OpenFile opens the named file as os.OpenFile does; flag may include
+// O_DIRECT. The File uses the process's shared engine where it helps (see
+// File).
+func OpenFile(name string, flag int, perm os.FileMode) (*File, error) {
+	return openFile(nil, name, flag, perm)
+}
+
+// NewFile makes a File of f, which it takes over: use only the File from
+// now on, and File.Close closes f. On failure f is left open and unchanged.
+func NewFile(f *os.File) (*File, error) { return newFile(nil, f, false) }
+
+func openFile(e *Engine, name string, flag int, perm os.FileMode) (*File, error) {
+	osFlag, nocache, err := openFlag(flag)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	f, err := os.OpenFile(name, osFlag, perm)
+	if err != nil {
+		return nil, err
+	}
+	if nocache {
+		if err := disableCache(f); err != nil {
+			f.Close()
+			return nil, &os.PathError{Op: "open", Path: name, Err: err}
+		}
+	}
+	af, err := newFile(e, f, nocache)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return af, nil
+}
+
+func newFile(e *Engine, f *os.File, nocache bool) (*File, error) {
+	if f == nil {
+		return nil, fmt.Errorf("aio: new file: nil *os.File: %w", os.ErrInvalid)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	fd, flags, tty, err := fileStatus(f)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: f.Name(), Err: err}
+	}
+	af := &File{
+		f:       f,
+		name:    f.Name(),
+		fd:      fd,
+		kind:    kindOf(fi.Mode(), tty),
+		direct:  nocache || directInStatus(flags),
+		append:  appendInStatus(flags),
+		eng:     e,
+		drained: make(chan struct{}, 1),
+	}
+	af.async.Store(useEngine(thisRouteOS, af.kind, af.direct, e != nil))
+	return af, nil
+}
+
+// Name returns the name of the file as given to OpenFile, or f.Name() of
+// the file given to NewFile.
+func (f *File) Name() string { return f.name }
+
+// Stat returns the FileInfo of the file, as (*os.File).Stat.
+func (f *File) Stat() (os.FileInfo, error) {
+	if err := f.begin("stat"); err != nil {
+		return nil, err
+	}
+	defer f.end()
+	return f.f.Stat()
+}
+
+// Close makes every later call fail with an error matching os.ErrClosed,
+// waits for the calls in flight to return, then closes the descriptor, so
+// that the kernel never acts on a reused descriptor number. (A ReadAt or
+// WriteAt on the direct path holds the descriptor through *os.File, which
+// closes it only once that system call has returned.) A second Close
+// returns an error matching os.ErrClosed.
+func (f *File) Close() error {
+	if f.calls.Or(closedBit)&closedBit != 0 {
+		return &os.PathError{Op: "close", Path: f.name, Err: os.ErrClosed}
+	}
+	for f.calls.Load() != closedBit {
+		<-f.drained
+	}
+	return f.f.Close()
+}
+
+// begin counts a call in, or refuses it on a closed File.
+func (f *File) begin(op string) error {
+	if f.calls.Add(1)&closedBit != 0 {
+		f.end()
+		return &os.PathError{Op: op, Path: f.name, Err: os.ErrClosed}
+	}
+	return nil
+}
+
+func (f *File) end() {
+	if f.calls.Add(-1) == closedBit {
+		select {
+		case f.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+var (
+	errNegativeOffset = fmt.Errorf("negative offset: %w", os.ErrInvalid)
+	errAppendMode     = fmt.Errorf("WriteAt on a file opened with O_APPEND: %w", os.ErrInvalid)
+)
+
+// ReadAt reads len(p) bytes at off, as io.ReaderAt: n < len(p) only with an
+// error, io.EOF at the end of the file. Short transfers are continued.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	return f.readAt(context.Background(), p, off)
+}
+
+// ReadAtContext is ReadAt that gives up when ctx is done: it then returns
+// ctx.Err(), with the bytes read so far, once the kernel has let go of p
+// (the request canceled, or completed where the kernel cannot cancel it;
+// Linux cannot). On the direct path (see File) ctx is looked at only
+// before the system call.
+func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return f.readAt(ctx, p, off)
+}
+
+// WriteAt writes p at off, as io.WriterAt: an error whenever n < len(p).
+// Short transfers are continued.
+func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	return f.writeAt(context.Background(), p, off)
+}
+
+// WriteAtContext is WriteAt that gives up when ctx is done, as
+// ReadAtContext: it returns ctx.Err() with the bytes written so far once
+// the kernel has let go of p.
+func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return f.writeAt(ctx, p, off)
+}
+
+func (f *File) readAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if !f.async.Load() {
+		return f.directAt(ctx, "read", p, off)
+	}
+	if err := f.begin("read"); err != nil {
+		return 0, err
+	}
+	defer f.end()
+	switch {
+	case off < 0:
+		return 0, &os.PathError{Op: "readat", Path: f.name, Err: errNegativeOffset}
+	case len(p) == 0:
+		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if f.async.Load() {
+		n, err, fallback := f.engineTransfer(ctx, opRead, p, nil, off)
+		if !fallback {
+			return n, err
+		}
+	}
+	return f.f.ReadAt(p, off)
+}
+
+func (f *File) writeAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if !f.async.Load() {
+		return f.directAt(ctx, "write", p, off)
+	}
+	if err := f.begin("write"); err != nil {
+		return 0, err
+	}
+	defer f.end()
+	switch {
+	case f.append:
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
+	case off < 0:
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errNegativeOffset}
+	case len(p) == 0:
+		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if f.async.Load() {
+		n, err, fallback := f.engineTransfer(ctx, opWrite, p, nil, off)
+		if !fallback {
+			return n, err
+		}
+	}
+	return f.f.WriteAt(p, off)
+}
+
+// directAt is ReadAt or WriteAt (op "read" or "write") in the caller's
+// goroutine through *os.File, which keeps its own count of the calls using
+// the descriptor: a Close that lands meanwhile defers closing it until
+// pread or pwrite has returned, and later calls fail with os.ErrClosed.
+// That spares the direct path this File's count.
+func (f *File) directAt(ctx context.Context, op string, p []byte, off int64) (int, error) {
+	switch {
+	case f.calls.Load()&closedBit != 0:
+		return 0, &os.PathError{Op: op, Path: f.name, Err: os.ErrClosed}
+	case op == "write" && f.append:
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
+	case off < 0:
+		return 0, &os.PathError{Op: op + "at", Path: f.name, Err: errNegativeOffset}
+	case len(p) == 0:
+		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if op == "write" {
+		return f.f.WriteAt(p, off)
+	}
+	return f.f.ReadAt(p, off)
+}
+
+// ReadvAt reads at off into bufs in order, as ReadAt into their
+// concatenation: n < the total length only with an error, io.EOF at the end
+// of the file.
+func (f *File) ReadvAt(bufs [][]byte, off int64) (int, error) {
+	return f.vectored(opReadv, bufs, off)
+}
+
+// WritevAt writes bufs in order at off, as WriteAt of their concatenation:
+// an error whenever n < the total length.
+func (f *File) WritevAt(bufs [][]byte, off int64) (int, error) {
+	return f.vectored(opWritev, bufs, off)
+}
+
+func (f *File) vectored(op opcode, bufs [][]byte, off int64) (int, error) {
+	name := "read"
+	if op == opWritev {
+		name = "write"
+	}
+	if err := f.begin(name); err != nil {
+		return 0, err
+	}
+	defer f.end()
+	switch {
+	case op == opWritev && f.append:
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
+	case off < 0:
+		return 0, &os.PathError{Op: name + "at", Path: f.name, Err: errNegativeOffset}
+	case vecLen(bufs) == 0:
+		return 0, nil
+	}
+	if f.async.Load() {
+		n, err, fallback := f.engineTransfer(context.Background(), op, nil, bufs, off)
+		if !fallback {
+			return n, err
+		}
+	}
+	return f.directVectored(op, bufs, off)
+}
+
+// directVectored runs preadv/pwritev in the caller's goroutine (or a loop
+// where the system has none) until done.
+func (f *File) directVectored(op opcode, bufs [][]byte, off int64) (int, error) {
+	once, name := readvOnce, "read"
+	if op == opWritev {
+		once, name = writevOnce, "write"
+	}
+	if f.kind.isStream() {
+		once = vecReadByBuffer
+		if op == opWritev {
+			once = vecWriteByBuffer
+		}
+	}
+	done, want := 0, vecLen(bufs)
+	for done < want {
+		n, err := once(f, bufs[:min(len(bufs), maxIovecs)], off+int64(done))
+		done += n
+		if err != nil {
+			return done, f.pathErr(name, err)
+		}
+		if n == 0 {
+			if op == opReadv {
+				return done, io.EOF
+			}
+			return done, f.pathErr(name, io.ErrShortWrite)
+		}
+		bufs = vecAdvance(bufs, n)
+	}
+	return done, nil
+}
+
+// vecReadByBuffer and vecWriteByBuffer are one ReadAt or WriteAt of the
+// first non-empty buffer through *os.File: on a stream they report what
+// *os.File reports.
+func vecReadByBuffer(f *File, bufs [][]byte, off int64) (int, error) {
+	n, err := f.f.ReadAt(firstNonEmpty(bufs), off)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return n, err
+}
+
+func vecWriteByBuffer(f *File, bufs [][]byte, off int64) (int, error) {
+	return f.f.WriteAt(firstNonEmpty(bufs), off)
+}
+
+func firstNonEmpty(bufs [][]byte) []byte {
+	for _, b := range bufs {
+		if len(b) > 0 {
+			return b
+		}
+	}
+	return nil
+}
+
+// Sync commits the file's data and metadata to stable storage (fsync). It
+// covers every write that returned before Sync was called.
+func (f *File) Sync() error { return f.sync(opFlush, "sync") }
+
+// DataSync commits the file's data, and the metadata needed to read it
+// back, to stable storage (fdatasync; a full sync where the system has no
+// fdatasync). It covers every write that returned before it was called.
+func (f *File) DataSync() error { return f.sync(opDataSync, "datasync") }
+
+func (f *File) sync(op opcode, name string) error {
+	if err := f.begin(name); err != nil {
+		return err
+	}
+	defer f.end()
+	if f.async.Load() && !f.directSync.Load() {
+		_, err, fallback := f.engineTransfer(context.Background(), op, nil, nil, 0)
+		if !fallback {
+			return err
+		}
+	}
+	if op == opFlush {
+		return f.f.Sync()
+	}
+	if err := dataSyncOnce(f); err != nil {
+		return f.pathErr(name, err)
+	}
+	return nil
+}
+
+// pathErr is err as *os.PathError with op and the File's name, keeping the
+// errno of a kernel error.
+func (f *File) pathErr(op string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &os.PathError{Op: op, Path: f.name, Err: err}
+}

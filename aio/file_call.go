@@ -1,0 +1,108 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"io"
+	"syscall"
+)
+
+// engineTransfer runs one call of f on its engine: a read or write of p,
+// a vectored one of bufs, or a sync, continuing short transfers until done,
+// the end of the file, an error or ctx. fallback asks the caller to run
+// the call directly instead: the engine's kernel refuses this file (or, for
+// a sync, this operation), which is then served directly from now on (for a
+// sync, only syncs are).
+func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][]byte, off int64) (n int, err error, fallback bool) {
+	e := f.eng
+	if e == nil {
+		if e, err = sharedEngine(); err != nil {
+			return 0, f.pathErr(op.fileOp(), err), false
+		}
+	}
+	done := ctx.Done() // nil for a ctx that is never done
+	fr := e.get()
+	defer e.put(fr)
+	want := len(p)
+	if op == opReadv || op == opWritev {
+		want = vecLen(bufs)
+	}
+	total := 0
+	for {
+		var perr error
+		switch op {
+		case opRead:
+			perr = fr.r.PrepareRead(f.f, off+int64(total), p[total:], fr)
+		case opWrite:
+			perr = fr.r.PrepareWrite(f.f, off+int64(total), p[total:], fr)
+		case opReadv:
+			perr = fr.r.PrepareReadv(f.f, off+int64(total), bufs[:min(len(bufs), maxIovecs)], fr)
+		case opWritev:
+			perr = fr.r.PrepareWritev(f.f, off+int64(total), bufs[:min(len(bufs), maxIovecs)], fr)
+		case opFlush:
+			perr = fr.r.PrepareFlush(f.f, fr)
+		case opDataSync:
+			perr = fr.r.PrepareDataSync(f.f, fr)
+		}
+		if perr != nil {
+			return total, f.pathErr(op.fileOp(), perr), false
+		}
+		k, rerr, canceled := e.run(done, fr)
+		total += k
+		switch {
+		case canceled:
+			return total, ctx.Err(), false
+		case rerr != nil && total == 0 && refusesFile(op, rerr):
+			if op == opFlush || op == opDataSync {
+				f.directSync.Store(true)
+			} else {
+				f.async.Store(false)
+			}
+			return 0, nil, true
+		case rerr != nil:
+			return total, f.pathErr(op.fileOp(), rerr), false
+		case op == opFlush || op == opDataSync || total == want:
+			return total, nil, false
+		case k == 0 && (op == opRead || op == opReadv):
+			return total, io.EOF, false
+		case k == 0:
+			return total, f.pathErr(op.fileOp(), io.ErrShortWrite), false
+		}
+		if op == opReadv || op == opWritev {
+			bufs = vecAdvance(bufs, k)
+		}
+	}
+}
+
+// refusesFile reports an error by which the engine's kernel says it does
+// not serve the file, rather than the I/O failing: EOPNOTSUPP (FreeBSD's
+// AIO on NFS, FUSE or a pipe), or EINVAL for a sync (a kernel AIO without
+// fsync for this file system). Served directly, the call reports the
+// file's own outcome.
+func refusesFile(op opcode, err error) bool {
+	if errors.Is(err, syscall.EOPNOTSUPP) {
+		return true
+	}
+	return (op == opFlush || op == opDataSync) && errors.Is(err, syscall.EINVAL)
+}
+
+// fileOp is the Op of a File's *os.PathError for a request of o.
+func (o opcode) fileOp() string {
+	switch o {
+	case opRead, opReadv:
+		return "read"
+	case opWrite, opWritev:
+		return "write"
+	case opFlush:
+		return "sync"
+	case opDataSync:
+		return "datasync"
+	}
+	return o.String()
+}
+
+var _ interface {
+	io.ReaderAt
+	io.WriterAt
+	io.Closer
+} = (*File)(nil)

@@ -1,0 +1,423 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Engine serves the calls of Files: a Context, and one goroutine that
+// harvests its completions and hands each to the goroutine whose call it
+// ends. Calls made at the same time are gathered into shared submissions
+// (one io_submit or lio_listio for many); requests come from a pool, so a
+// call allocates nothing in the steady state; a call the Context has no
+// room for waits until completions make room, and nothing fails for lack of
+// slots.
+//
+// Every File shares the process's engine unless it is made by an Engine's
+// OpenFile or NewFile: give a set of files an engine of its own to isolate
+// them from others' traffic, to choose its Backend or MaxRequests, or to
+// have one engine per disk or NUMA node. An Engine is safe for concurrent
+// use.
+//
+// An Engine serves every call of its Files, whatever the file: on Linux
+// the DefaultBackend performs a buffered request inside io_submit, so a
+// buffered file is better served by the shared engine (which leaves it to
+// pread in the caller's goroutine) or by an Engine on the PortableBackend.
+type Engine struct {
+	c *Context
+
+	mu       sync.Mutex
+	idle     sync.Cond  // broadcast when nothing is queued or in flight, for Close
+	queue    []*fileReq // prepared, waiting for a submission
+	inflight int        // taken out of the queue and not yet harvested
+	flushing bool       // a goroutine is submitting the queue
+	closed   bool
+	batch    []*Request // the flusher's
+	subs     []*fileReq // the flusher's: batch's fileReqs
+
+	poolMu sync.Mutex
+	pool   []*fileReq
+
+	stop      atomic.Bool
+	harvested chan struct{} // closed when the harvester has returned
+
+	// The stall check (see stallCheck), under mu.
+	stall      *time.Timer
+	stallArmed bool
+	harvests   uint64 // completions harvested so far
+	lastSeen   uint64 // harvests at the previous check
+}
+
+// fileReq is one pooled request with the signal its caller parks on.
+type fileReq struct {
+	r     *Request
+	ready chan struct{} // capacity 1: the request is back, or was refused
+	// releases counts the two parties that must let go of a submitted
+	// request before its caller may see it: the flusher, once it has
+	// looked at Submit's outcome, and the harvester, once Wait returned it.
+	releases atomic.Int32
+	canceled atomic.Bool // the caller's ctx is done: cancel once submitted
+	queued   bool        // in Engine.queue (under Engine.mu)
+	refusal  error       // Submit refused it for a reason other than room
+}
+
+// NewEngine starts an engine on a new Context with cfg (WaitWithoutPending
+// is always set: the harvester waits even when nothing is in flight).
+// Close it when its Files are closed.
+func NewEngine(cfg Config) (*Engine, error) {
+	cfg.WaitWithoutPending = true
+	c, err := NewContext(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newEngine(c), nil
+}
+
+func newEngine(c *Context) *Engine {
+	e := &Engine{
+		c:         c,
+		batch:     make([]*Request, 0, c.MaxRequests()),
+		subs:      make([]*fileReq, 0, c.MaxRequests()),
+		harvested: make(chan struct{}),
+	}
+	e.idle.L = &e.mu
+	e.stall = time.AfterFunc(time.Hour, e.stallCheck)
+	e.stall.Stop()
+	go e.harvest()
+	return e
+}
+
+// stallPeriod is how long requests may be in flight with none completing
+// before the harvester is woken to look again.
+const stallPeriod = 20 * time.Millisecond
+
+// stallCheck wakes the harvester when requests are in flight and nothing
+// has completed for a stallPeriod. A Context delivers a request the kernel
+// rejected at submission (EBADF, EINVAL) at the next round of Wait, but
+// does not wake a Wait that is blocked already, as the harvester's is; this
+// makes the harvester start that round. It rearms itself while anything is
+// in flight.
+func (e *Engine) stallCheck() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inflight == 0 || e.stop.Load() {
+		e.stallArmed = false
+		return
+	}
+	if e.harvests == e.lastSeen {
+		_ = e.c.Wakeup()
+	}
+	e.lastSeen = e.harvests
+	e.stall.Reset(stallPeriod)
+}
+
+// OpenFile opens the named file as the package's OpenFile does, for a File
+// whose calls this engine serves.
+func (e *Engine) OpenFile(name string, flag int, perm os.FileMode) (*File, error) {
+	return openFile(e, name, flag, perm)
+}
+
+// NewFile makes a File of f, which it takes over as the package's NewFile
+// does, whose calls this engine serves.
+func (e *Engine) NewFile(f *os.File) (*File, error) { return newFile(e, f, false) }
+
+// Kernel names the interface the engine's Context drives (Context.Kernel).
+func (e *Engine) Kernel() string { return e.c.Kernel() }
+
+// Close waits for the requests in flight, stops the harvester and closes
+// the Context. Calls on the engine's Files that start later fail with an
+// error matching ErrClosed; close the Files first. A second Close returns
+// ErrClosed.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	e.closed = true
+	for e.inflight > 0 || len(e.queue) > 0 || e.flushing {
+		e.idle.Wait()
+	}
+	e.stop.Store(true)
+	e.stall.Stop()
+	e.mu.Unlock()
+	if err := e.c.Wakeup(); err != nil {
+		return err
+	}
+	<-e.harvested
+	return e.c.Close()
+}
+
+// shared is the process's engine, started by the first call that needs it.
+var shared struct {
+	mu sync.Mutex
+	e  atomic.Pointer[Engine]
+}
+
+// sharedEngine returns the process's engine, starting it if need be. A
+// failure is not remembered: the next call tries again.
+func sharedEngine() (*Engine, error) {
+	if e := shared.e.Load(); e != nil {
+		return e, nil
+	}
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if e := shared.e.Load(); e != nil {
+		return e, nil
+	}
+	e, err := NewEngine(Config{})
+	if err != nil {
+		return nil, fmt.Errorf("aio: starting the shared engine: %w", err)
+	}
+	shared.e.Store(e)
+	return e, nil
+}
+
+// get takes a request from the pool.
+func (e *Engine) get() *fileReq {
+	e.poolMu.Lock()
+	if n := len(e.pool); n > 0 {
+		fr := e.pool[n-1]
+		e.pool[n-1] = nil
+		e.pool = e.pool[:n-1]
+		e.poolMu.Unlock()
+		return fr
+	}
+	e.poolMu.Unlock()
+	return &fileReq{r: NewRequest(), ready: make(chan struct{}, 1)}
+}
+
+// put returns fr, Completed or Prepared and owned by no one, to the pool.
+func (e *Engine) put(fr *fileReq) {
+	e.poolMu.Lock()
+	e.pool = append(e.pool, fr)
+	e.poolMu.Unlock()
+}
+
+// errQueuedCancel is what run reports for a request canceled before any
+// submission: no I/O happened.
+var errQueuedCancel = errors.New("aio: canceled before submission")
+
+// run submits fr, Prepared, and waits until the kernel has let go of it. If
+// done closes first, the request is canceled and run still waits for its
+// completion; canceled then reports it. The result is fr's Result, or why
+// it was never submitted.
+func (e *Engine) run(done <-chan struct{}, fr *fileReq) (n int, err error, canceled bool) {
+	fr.canceled.Store(false)
+	fr.refusal = nil
+	if err := e.enqueue(fr); err != nil {
+		return 0, err, false
+	}
+	if done == nil {
+		<-fr.ready
+	} else {
+		select {
+		case <-fr.ready:
+		case <-done:
+			canceled = true
+			if e.cancel(fr) {
+				return 0, errQueuedCancel, true
+			}
+			<-fr.ready
+		}
+	}
+	if fr.refusal != nil {
+		return 0, fr.refusal, canceled
+	}
+	n, err = fr.r.Result()
+	return n, err, canceled
+}
+
+// enqueue queues fr and, unless another goroutine is submitting already,
+// submits the queue.
+func (e *Engine) enqueue(fr *fileReq) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	fr.queued = true
+	e.queue = append(e.queue, fr)
+	if !e.flushing {
+		if len(e.queue) == 1 && e.inflight > 0 {
+			// Let the goroutines that are runnable now (those the last
+			// harvest woke) queue their next calls, to share this
+			// submission. With nothing in flight there is nobody to wait for.
+			e.flushing = true
+			e.mu.Unlock()
+			runtime.Gosched()
+			e.mu.Lock()
+			e.flushing = false
+		}
+		e.flushLocked()
+	}
+	e.mu.Unlock()
+	return nil
+}
+
+// cancel withdraws fr from the queue if it is still there (true), or asks
+// the kernel to cancel it (false: its completion is still to come).
+func (e *Engine) cancel(fr *fileReq) bool {
+	fr.canceled.Store(true)
+	e.mu.Lock()
+	if fr.queued {
+		if i := slices.Index(e.queue, fr); i >= 0 {
+			e.queue = slices.Delete(e.queue, i, i+1)
+		}
+		fr.queued = false
+		e.mu.Unlock()
+		return true
+	}
+	e.mu.Unlock()
+	// Refused while the flusher holds fr (still Prepared): the flusher
+	// sees canceled once it has submitted it, and cancels it then.
+	_ = fr.r.Cancel()
+	return false
+}
+
+// maxFlushRounds bounds how long one caller keeps submitting for others
+// while completions are coming that let the harvester take over.
+const maxFlushRounds = 4
+
+// flushLocked submits the queue in batches that fit the room left under
+// MaxRequests. Called with e.mu held and flushing false; returns with e.mu
+// held. Requests the kernel refuses for lack of resources go back to the
+// head of the queue; if nothing is in flight to free resources, it tries
+// again after a pause.
+func (e *Engine) flushLocked() {
+	e.flushing = true
+	defer func() {
+		e.flushing = false
+		e.signalIdleLocked()
+	}()
+	pause := 100 * time.Microsecond
+	for round := 0; len(e.queue) > 0; round++ {
+		room := e.c.MaxRequests() - e.inflight
+		if room == 0 || round >= maxFlushRounds && e.inflight > 0 {
+			return // the harvester flushes once completions make room
+		}
+		k := min(room, len(e.queue))
+		e.subs = append(e.subs[:0], e.queue[:k]...)
+		rest := copy(e.queue, e.queue[k:])
+		clear(e.queue[rest:])
+		e.queue = e.queue[:rest]
+		e.batch = e.batch[:0]
+		for _, fr := range e.subs {
+			fr.queued = false
+			fr.releases.Store(0)
+			e.batch = append(e.batch, fr.r)
+		}
+		e.inflight += k
+		if !e.stallArmed {
+			e.stallArmed = true
+			e.lastSeen = e.harvests
+			e.stall.Reset(stallPeriod)
+		}
+		e.mu.Unlock()
+
+		accepted, again := e.submit()
+
+		e.mu.Lock()
+		e.inflight -= k - accepted
+		if again > 0 {
+			// Back to the head of the queue, in their order.
+			e.queue = slices.Insert(e.queue, 0, e.subs[:again]...)
+			for _, fr := range e.subs[:again] {
+				fr.queued = true
+			}
+		}
+		clear(e.subs)
+		if again > 0 && accepted == 0 && e.inflight == 0 {
+			// The kernel's queue is full of other contexts' requests:
+			// nothing of ours will complete to make room.
+			e.mu.Unlock()
+			time.Sleep(pause)
+			pause = min(2*pause, 10*time.Millisecond)
+			e.mu.Lock()
+		} else if again > 0 && e.inflight > 0 {
+			return
+		}
+	}
+}
+
+// submit hands e.batch to the Context and sorts out e.subs: accepted ones
+// are released to the harvester, ones refused for lack of resources are
+// moved to the front of e.subs (again of them) for the queue, others fail.
+func (e *Engine) submit() (accepted, again int) {
+	n, err := e.c.Submit(e.batch...)
+	clear(e.batch)
+	retry := errors.Is(err, ErrAgain)
+	for _, fr := range e.subs {
+		// A request Submit accepted is Submitted, or already Completed if
+		// the harvester got it first; nobody else can touch it before the
+		// release below. A refused one is still Prepared.
+		if n == len(e.subs) || fr.r.State() != Prepared {
+			accepted++
+			if fr.canceled.Load() {
+				_ = fr.r.Cancel()
+			}
+			fr.release()
+			continue
+		}
+		if retry {
+			e.subs[again] = fr
+			again++
+			continue
+		}
+		fr.refusal = err
+		fr.ready <- struct{}{}
+	}
+	return accepted, again
+}
+
+// release lets go of a submitted request on behalf of the flusher or the
+// harvester; the second to let go wakes its caller.
+func (fr *fileReq) release() {
+	if fr.releases.Add(1) == 2 {
+		fr.ready <- struct{}{}
+	}
+}
+
+func (e *Engine) signalIdleLocked() {
+	if e.closed && e.inflight == 0 && len(e.queue) == 0 {
+		e.idle.Broadcast()
+	}
+}
+
+// harvest is the engine's goroutine: it waits for completions, hands each
+// to its caller, and submits what waited for room.
+func (e *Engine) harvest() {
+	defer close(e.harvested)
+	out := make([]*Request, maxEvents)
+	ctx := context.Background()
+	pause := time.Millisecond
+	for !e.stop.Load() {
+		n, err := e.c.Wait(ctx, 1, out)
+		for _, r := range out[:n] {
+			r.User().(*fileReq).release()
+		}
+		clear(out[:n])
+		if n > 0 {
+			e.mu.Lock()
+			e.inflight -= n
+			e.harvests += uint64(n)
+			if len(e.queue) > 0 && !e.flushing {
+				e.flushLocked()
+			}
+			e.signalIdleLocked()
+			e.mu.Unlock()
+		}
+		if err != nil && !errors.Is(err, ErrInterrupted) && n == 0 {
+			// Not expected from a live context; do not spin on it.
+			time.Sleep(pause)
+			pause = min(2*pause, 100*time.Millisecond)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build fbsdmodel
+
+package aio
+
+const modelBuild = true

@@ -1,0 +1,5 @@
+//go:build linux && !fbsdmodel && (amd64 || arm64)
+
+package aio
+
+const thisRouteOS = routeLinux

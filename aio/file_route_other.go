@@ -1,0 +1,5 @@
+//go:build !((freebsd || linux) && (amd64 || arm64))
+
+package aio
+
+const thisRouteOS = routePortable
