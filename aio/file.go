@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
+	"syscall"
 )
 
 // File is an open file for ordinary goroutine code: an io.ReaderAt and
@@ -39,8 +40,10 @@ type File struct {
 	name   string
 	fd     int // the descriptor, for the direct path's vectored and data sync calls
 	kind   fileKind
-	direct bool // O_DIRECT (or F_NOCACHE) is in force
-	append bool // O_APPEND: WriteAt is refused, as by *os.File
+	rc     syscall.RawConn // f's, given to the engine's requests
+	class  fileClass       // what the engine's routing knows of f
+	direct bool            // O_DIRECT (or F_NOCACHE) is in force
+	append bool            // O_APPEND: WriteAt is refused, as by *os.File
 	eng    *Engine
 	async  atomic.Bool // calls go to the engine; cleared if its kernel refuses the file
 
@@ -109,8 +112,39 @@ func newFile(e *Engine, f *os.File, nocache bool) (*File, error) {
 		eng:     e,
 		drained: make(chan struct{}, 1),
 	}
-	af.async.Store(useEngine(thisRouteOS, af.kind, af.direct, e != nil))
+	if af.rc, err = f.SyscallConn(); err != nil {
+		return nil, &os.PathError{Op: "open", Path: f.Name(), Err: err}
+	}
+	af.class = fileClass{known: true, kind: af.kind, direct: af.direct}
+	_ = af.rc.Control(func(fd uintptr) { af.class = classify(fd) })
+	af.class.kind, af.class.direct = af.kind, af.direct
+	af.async.Store(useEngine(thisKernel, af.class, e != nil))
 	return af, nil
+}
+
+// Kernel names what serves the file's reads and writes: "direct" when each
+// call makes the system call in the calling goroutine (as os.File does),
+// else the engine that takes them: its kernel interface ("linux-aio",
+// "freebsd-aio") or "goroutines".
+func (f *File) Kernel() string {
+	if !f.async.Load() {
+		return "direct"
+	}
+	e := f.eng
+	if e == nil {
+		var err error
+		if e, err = sharedEngine(); err != nil {
+			return "direct"
+		}
+	}
+	k := e.c.Kernel()
+	switch {
+	case k == "portable":
+		return "goroutines"
+	case e.c.cfg.Backend == KernelBackend || kernelServes(thisKernel, f.class):
+		return k
+	}
+	return "goroutines"
 }
 
 // Name returns the name of the file as given to OpenFile, or f.Name() of

@@ -32,17 +32,17 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 		var perr error
 		switch op {
 		case opRead:
-			perr = fr.r.PrepareRead(f.f, off+int64(total), p[total:], fr)
+			perr = fr.r.prepareWith(opRead, f.f, f.rc, f.class, off+int64(total), p[total:], nil, fr)
 		case opWrite:
-			perr = fr.r.PrepareWrite(f.f, off+int64(total), p[total:], fr)
+			perr = fr.r.prepareWith(opWrite, f.f, f.rc, f.class, off+int64(total), p[total:], nil, fr)
 		case opReadv:
-			perr = fr.r.PrepareReadv(f.f, off+int64(total), bufs[:min(len(bufs), maxIovecs)], fr)
+			perr = fr.r.prepareWith(opReadv, f.f, f.rc, f.class, off+int64(total), nil, bufs[:min(len(bufs), maxIovecs)], fr)
 		case opWritev:
-			perr = fr.r.PrepareWritev(f.f, off+int64(total), bufs[:min(len(bufs), maxIovecs)], fr)
+			perr = fr.r.prepareWith(opWritev, f.f, f.rc, f.class, off+int64(total), nil, bufs[:min(len(bufs), maxIovecs)], fr)
 		case opFlush:
-			perr = fr.r.PrepareFlush(f.f, fr)
+			perr = fr.r.prepareWith(opFlush, f.f, f.rc, f.class, 0, nil, nil, fr)
 		case opDataSync:
-			perr = fr.r.PrepareDataSync(f.f, fr)
+			perr = fr.r.prepareWith(opDataSync, f.f, f.rc, f.class, 0, nil, nil, fr)
 		}
 		if perr != nil {
 			return total, f.pathErr(op.fileOp(), perr), false

@@ -47,12 +47,6 @@ type Engine struct {
 
 	stop      atomic.Bool
 	harvested chan struct{} // closed when the harvester has returned
-
-	// The stall check (see stallCheck), under mu.
-	stall      *time.Timer
-	stallArmed bool
-	harvests   uint64 // completions harvested so far
-	lastSeen   uint64 // harvests at the previous check
 }
 
 // fileReq is one pooled request with the signal its caller parks on.
@@ -88,34 +82,8 @@ func newEngine(c *Context) *Engine {
 		harvested: make(chan struct{}),
 	}
 	e.idle.L = &e.mu
-	e.stall = time.AfterFunc(time.Hour, e.stallCheck)
-	e.stall.Stop()
 	go e.harvest()
 	return e
-}
-
-// stallPeriod is how long requests may be in flight with none completing
-// before the harvester is woken to look again.
-const stallPeriod = 20 * time.Millisecond
-
-// stallCheck wakes the harvester when requests are in flight and nothing
-// has completed for a stallPeriod. A Context delivers a request the kernel
-// rejected at submission (EBADF, EINVAL) at the next round of Wait, but
-// does not wake a Wait that is blocked already, as the harvester's is; this
-// makes the harvester start that round. It rearms itself while anything is
-// in flight.
-func (e *Engine) stallCheck() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.inflight == 0 || e.stop.Load() {
-		e.stallArmed = false
-		return
-	}
-	if e.harvests == e.lastSeen {
-		_ = e.c.Wakeup()
-	}
-	e.lastSeen = e.harvests
-	e.stall.Reset(stallPeriod)
 }
 
 // OpenFile opens the named file as the package's OpenFile does, for a File
@@ -130,6 +98,10 @@ func (e *Engine) NewFile(f *os.File) (*File, error) { return newFile(e, f, false
 
 // Kernel names the interface the engine's Context drives (Context.Kernel).
 func (e *Engine) Kernel() string { return e.c.Kernel() }
+
+// Stats counts the requests the engine's Context completed, by engine
+// (Context.Stats).
+func (e *Engine) Stats() Stats { return e.c.Stats() }
 
 // Close waits for the requests in flight, stops the harvester and closes
 // the Context. Calls on the engine's Files that start later fail with an
@@ -146,7 +118,6 @@ func (e *Engine) Close() error {
 		e.idle.Wait()
 	}
 	e.stop.Store(true)
-	e.stall.Stop()
 	e.mu.Unlock()
 	if err := e.c.Wakeup(); err != nil {
 		return err
@@ -315,11 +286,6 @@ func (e *Engine) flushLocked() {
 			e.batch = append(e.batch, fr.r)
 		}
 		e.inflight += k
-		if !e.stallArmed {
-			e.stallArmed = true
-			e.lastSeen = e.harvests
-			e.stall.Reset(stallPeriod)
-		}
 		e.mu.Unlock()
 
 		accepted, again := e.submit()
@@ -407,7 +373,6 @@ func (e *Engine) harvest() {
 		if n > 0 {
 			e.mu.Lock()
 			e.inflight -= n
-			e.harvests += uint64(n)
 			if len(e.queue) > 0 && !e.flushing {
 				e.flushLocked()
 			}

@@ -2,4 +2,5 @@
 
 package aio
 
-const thisRouteOS = routeFreeBSD
+// thisKernel is the kernel AIO DefaultBackend drives here.
+const thisKernel kernelAIO = freebsdAIO

@@ -2,4 +2,5 @@
 
 package aio
 
-const thisRouteOS = routeLinux
+// thisKernel is the kernel AIO DefaultBackend drives here.
+const thisKernel kernelAIO = linuxAIO

@@ -2,4 +2,5 @@
 
 package aio
 
-const thisRouteOS = routePortable
+// thisKernel is the kernel AIO DefaultBackend drives here: none.
+const thisKernel kernelAIO = 0

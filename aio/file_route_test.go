@@ -7,34 +7,39 @@ import (
 
 func TestUseEngine(t *testing.T) {
 	all := []fileKind{kindRegular, kindBlock, kindChar, kindTerminal, kindPipe, kindSocket, kindDir, kindOther}
-	// want[os][kind] for (direct, explicit) = (false,false), (true,false), (false,true), (true,true).
+	// want[kernel][kind] for (direct, explicit) = (false,false), (true,false), (false,true), (true,true).
 	type answers [4]bool
-	want := map[routeOS]map[fileKind]answers{
-		routeLinux: {
+	want := map[kernelAIO]map[fileKind]answers{
+		linuxAIO: {
 			kindRegular: {false, true, true, true},
 			kindBlock:   {false, true, true, true},
 			kindChar:    {false, false, true, true},
 		},
-		routeFreeBSD: {
+		freebsdAIO: {
 			kindRegular: {true, true, true, true},
 			kindBlock:   {true, true, true, true},
 			kindChar:    {true, true, true, true},
 		},
-		routePortable: {
+		0: {
 			kindRegular: {false, false, true, true},
 			kindBlock:   {false, false, true, true},
 			kindChar:    {false, false, true, true},
 		},
 	}
-	for os, kinds := range want {
-		for _, k := range all {
-			w := kinds[k] // streams, directories and others: all false
+	for k, kinds := range want {
+		for _, kind := range all {
+			w := kinds[kind] // streams, directories and others: all false
 			for i, c := range []struct{ direct, explicit bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
-				if got := useEngine(os, k, c.direct, c.explicit); got != w[i] {
-					t.Errorf("useEngine(%v, kind %d, direct %v, explicit %v) = %v, want %v", os, k, c.direct, c.explicit, got, w[i])
+				class := fileClass{known: true, kind: kind, direct: c.direct}
+				if got := useEngine(k, class, c.explicit); got != w[i] {
+					t.Errorf("useEngine(%v, kind %d, direct %v, explicit %v) = %v, want %v", k, kind, c.direct, c.explicit, got, w[i])
 				}
 			}
 		}
+	}
+	refused := fileClass{known: true, kind: kindRegular, refused: true}
+	if useEngine(freebsdAIO, refused, false) {
+		t.Error("a file FreeBSD refused still goes to the engine")
 	}
 }
 

@@ -641,9 +641,12 @@ func TestFileRoutes(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			f := setupFile(t, s, 0)
 			want := s.name != "shared" && s.name != "shared/direct" ||
-				thisRouteOS == routeFreeBSD || thisRouteOS == routeLinux && s.direct
+				thisKernel == freebsdAIO || thisKernel == linuxAIO && s.direct
 			if got := f.async.Load(); got != want {
 				t.Errorf("engine path = %v, want %v", got, want)
+			}
+			if k := f.Kernel(); (k == "direct") == want {
+				t.Errorf("Kernel() = %q with the engine path %v", k, want)
 			}
 		})
 	}

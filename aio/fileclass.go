@@ -15,17 +15,20 @@ type fileClass struct {
 type fileKind uint8
 
 const (
-	kindOther   fileKind = iota // unknown, or a kind not listed here
-	kindRegular                 // a regular file
-	kindBlock                   // a block device (a disk)
-	kindChar                    // a character device (a tty, FreeBSD's disks)
-	kindPipe                    // a pipe or FIFO
-	kindSocket                  // a socket
-	kindDir                     // a directory
+	kindOther    fileKind = iota // unknown, or a kind not listed here
+	kindRegular                  // a regular file
+	kindBlock                    // a block device (Linux disks)
+	kindChar                     // a character device that is not a terminal (FreeBSD disks)
+	kindTerminal                 // a terminal
+	kindPipe                     // a pipe or FIFO
+	kindSocket                   // a socket
+	kindDir                      // a directory
 )
 
 // stream reports whether the file has no positions, so reads and writes
 // ignore the offset (and positional calls fail with ESPIPE).
-func (c fileClass) stream() bool {
-	return c.kind == kindPipe || c.kind == kindSocket || c.kind == kindChar
+func (c fileClass) stream() bool { return c.kind.isStream() }
+
+func (k fileKind) isStream() bool {
+	return k == kindPipe || k == kindSocket || k == kindTerminal
 }

@@ -18,6 +18,9 @@ func classify(fd uintptr) fileClass {
 		c.kind = kindBlock
 	case unix.S_IFCHR:
 		c.kind = kindChar
+		if isTerminal(int(fd)) {
+			c.kind = kindTerminal
+		}
 	case unix.S_IFIFO:
 		c.kind = kindPipe
 	case unix.S_IFSOCK:

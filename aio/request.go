@@ -147,6 +147,26 @@ func (r *Request) PrepareWritev(f *os.File, off int64, bufs [][]byte, user any) 
 }
 
 func (r *Request) prepare(op opcode, f *os.File, off int64, buf []byte, bufs [][]byte, user any) error {
+	if f == nil {
+		return r.prepareWith(op, nil, nil, fileClass{}, off, buf, bufs, user)
+	}
+	rc, class := r.rc, r.class
+	if f != r.file || rc == nil {
+		var err error
+		if rc, err = f.SyscallConn(); err != nil {
+			return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: err}
+		}
+		if rc.Control(noFd) != nil {
+			return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: os.ErrClosed}
+		}
+		class = fileClass{}
+	}
+	return r.prepareWith(op, f, rc, class, off, buf, bufs, user)
+}
+
+// prepareWith is prepare for f with its RawConn rc and class, which a
+// caller that keeps them (File) passes so that nothing is looked up.
+func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class fileClass, off int64, buf []byte, bufs [][]byte, user any) error {
 	w := stateWord(r.word.Load())
 	switch {
 	case w.is(Submitted), !w.unowned():
@@ -160,23 +180,10 @@ func (r *Request) prepare(op opcode, f *os.File, off int64, buf []byte, bufs [][
 	if off < 0 || len(bufs) > maxIovecs {
 		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: syscall.EINVAL}
 	}
-	rc := r.rc
-	if f != r.file || rc == nil {
-		var err error
-		if rc, err = f.SyscallConn(); err != nil {
-			return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: err}
-		}
-		if rc.Control(noFd) != nil {
-			return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: os.ErrClosed}
-		}
-	}
 	if !r.word.CompareAndSwap(uint64(w), uint64(packState(statePreparing, 0))) {
 		return prepareError(op, fmt.Errorf("used by another goroutine: %w", ErrInvalidState))
 	}
-	if f != r.file {
-		r.class = fileClass{}
-	}
-	r.op, r.file, r.rc, r.fd, r.off, r.buf, r.bufs, r.user = op, f, rc, -1, off, buf, bufs, user
+	r.op, r.file, r.rc, r.class, r.fd, r.off, r.buf, r.bufs, r.user = op, f, rc, class, -1, off, buf, bufs, user
 	r.n, r.err = 0, nil
 	r.word.Store(uint64(packState(Prepared, 0)))
 	return nil

@@ -22,7 +22,8 @@ func TestKernelServes(t *testing.T) {
 		{"linux O_DIRECT file refused once", linuxAIO, refusedDirect, false},
 		{"linux pipe", linuxAIO, fileClass{known: true, kind: kindPipe}, false},
 		{"linux socket", linuxAIO, fileClass{known: true, kind: kindSocket}, false},
-		{"linux tty", linuxAIO, fileClass{known: true, kind: kindChar, direct: true}, false},
+		{"linux tty", linuxAIO, fileClass{known: true, kind: kindTerminal, direct: true}, false},
+		{"linux character device", linuxAIO, fileClass{known: true, kind: kindChar, direct: true}, false},
 		{"linux directory", linuxAIO, fileClass{known: true, kind: kindDir, direct: true}, false},
 		{"linux unknown", linuxAIO, fileClass{known: true, direct: true}, false},
 		{"freebsd buffered file", freebsdAIO, reg, true},
@@ -31,7 +32,8 @@ func TestKernelServes(t *testing.T) {
 		{"freebsd file on NFS (refused once)", freebsdAIO, refused, false},
 		{"freebsd pipe", freebsdAIO, fileClass{known: true, kind: kindPipe}, false},
 		{"freebsd socket", freebsdAIO, fileClass{known: true, kind: kindSocket}, false},
-		{"freebsd character device", freebsdAIO, fileClass{known: true, kind: kindChar}, false},
+		{"freebsd disk (a character device)", freebsdAIO, fileClass{known: true, kind: kindChar}, true},
+		{"freebsd tty", freebsdAIO, fileClass{known: true, kind: kindTerminal}, false},
 		{"freebsd directory", freebsdAIO, fileClass{known: true, kind: kindDir}, false},
 		{"no kernel AIO", 0, direct, false},
 	} {
@@ -47,7 +49,7 @@ func TestLinuxSubmitBlocks(t *testing.T) {
 		block bool
 	}{
 		{kindRegular, false}, {kindBlock, false}, {kindDir, false}, {kindOther, false},
-		{kindPipe, true}, {kindSocket, true}, {kindChar, true},
+		{kindPipe, true}, {kindSocket, true}, {kindChar, true}, {kindTerminal, true},
 	} {
 		if got := linuxSubmitBlocks(fileClass{known: true, kind: tc.kind}); got != tc.block {
 			t.Errorf("kind %d: linuxSubmitBlocks = %v, want %v", tc.kind, got, tc.block)

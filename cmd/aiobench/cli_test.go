@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,8 +59,10 @@ var jsonFields = []string{
 // default backend's depends on the system, and is never "default".
 var wantInterface = map[string][]string{
 	"goroutines": {"os.File"},
-	"portable":   {"portable"},
-	"default":    {"linux-aio", "freebsd-aio", "portable"},
+	"portable":   {"goroutines"},
+	"default":    {"linux-aio", "freebsd-aio", "goroutines", "linux-aio+goroutines", "freebsd-aio+goroutines"},
+	"kernel":     {"linux-aio", "freebsd-aio"},
+	"file":       {"direct", "linux-aio", "freebsd-aio", "goroutines"},
 }
 
 // parseJSONLines decodes stdout as one JSON object per line with exactly
@@ -139,7 +142,7 @@ func TestCLI(t *testing.T) {
 	tmp := t.TempDir()
 	for _, backend := range backendNames {
 		t.Run("json "+backend, func(t *testing.T) {
-			stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "300ms", "-json", "-backend", backend)
+			stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "300ms", "-json", "-direct=false", "-backend", backend)
 			if status != 0 {
 				t.Fatalf("exit status %d, stderr %q", status, stderr)
 			}
@@ -178,7 +181,7 @@ func TestCLI(t *testing.T) {
 	}
 
 	t.Run("compare json", func(t *testing.T) {
-		stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "100ms", "-json", "-rw", "randrw", "-bs", "8K", "-qd", "4")
+		stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "100ms", "-json", "-direct=false", "-rw", "randrw", "-bs", "8K", "-qd", "4")
 		if status != 0 {
 			t.Fatalf("exit status %d, stderr %q", status, stderr)
 		}
@@ -197,7 +200,7 @@ func TestCLI(t *testing.T) {
 
 	// Workload flags keep the comparison: every backend runs unless
 	// -backend names one; -compare is still accepted.
-	for _, extra := range [][]string{{"-rw", "read"}, {"-rw", "read", "-compare"}} {
+	for _, extra := range [][]string{{"-rw", "read", "-direct=false"}, {"-rw", "read", "-compare", "-direct=false"}} {
 		t.Run("compare table "+strings.Join(extra, " "), func(t *testing.T) {
 			args := append([]string{"-size", "8M", "-duration", "100ms"}, extra...)
 			stdout, stderr, status := runBinary(t, bin, tmp, args...)
@@ -236,6 +239,32 @@ func TestCLI(t *testing.T) {
 			}
 		})
 	}
+
+	// Without -direct the run is buffered, then O_DIRECT where the file
+	// system takes it, each round against its own baseline.
+	t.Run("buffered then O_DIRECT", func(t *testing.T) {
+		stdout, stderr, status := runBinary(t, bin, tmp, "-size", "8M", "-duration", "100ms", "-json")
+		if status != 0 {
+			t.Fatalf("exit status %d, stderr %q", status, stderr)
+		}
+		objs := parseJSONLines(t, stdout)
+		var got []string
+		for _, m := range objs {
+			got = append(got, fmt.Sprintf("%s/%v", m["backend"], m["direct"]))
+		}
+		var want []string
+		for _, direct := range []bool{false, true} {
+			for _, b := range compareOrder {
+				want = append(want, fmt.Sprintf("%s/%v", b, direct))
+			}
+		}
+		if strings.Contains(stderr, "refuses O_DIRECT") {
+			want = want[:len(compareOrder)]
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("runs %v, want %v (stderr %q)", got, want, stderr)
+		}
+	})
 
 	t.Run("user file survives writes", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "mine")

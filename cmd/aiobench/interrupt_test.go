@@ -69,14 +69,14 @@ func TestCLIInterrupt(t *testing.T) {
 		t.Errorf("the interrupted run went on for %v", elapsed)
 	}
 	tableRow(t, stdout, "goroutines")
-	for _, b := range []string{"portable", "default"} {
+	for _, b := range []string{"file", "portable", "default"} {
 		for line := range strings.Lines(stdout) {
 			if f := strings.Fields(line); len(f) > 0 && f[0] == b {
 				t.Errorf("%s is reported although it was interrupted or never ran:\n%s", b, stdout)
 			}
 		}
 	}
-	if !strings.Contains(stderr, "aiobench: interrupted: 1 of 3 backends finished; portable was stopped") {
+	if !strings.Contains(stderr, "aiobench: interrupted: 1 of 4 backends finished; file was stopped") {
 		t.Errorf("stderr does not say the run was interrupted: %q", stderr)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fileaio/fileaio/aio"
@@ -33,8 +34,10 @@ func usage() string {
 	return `usage: aiobench [flags]
 
 Runs an I/O workload on a file and reports IOPS, MiB/s, latency percentiles
-and CPU per request for each backend in turn (goroutines, portable,
-default), with ratios against the goroutines; -backend runs one.
+and CPU per request for each backend in turn (goroutines, file, default,
+portable), with ratios against the goroutines; -backend runs one. Without
+-direct it runs buffered, then again with O_DIRECT where the file system
+takes it; -direct or -direct=false runs one of the two.
 
   -file path     use this file (never created, truncated or deleted). A
                  write workload (-rw randwrite, write, randrw) OVERWRITES
@@ -46,15 +49,23 @@ default), with ratios against the goroutines; -backend runs one.
   -bs n          request size in bytes, a multiple of 512 (default 4096;
                  suffixes allowed)
   -qd n          requests in flight (default 32)
-  -duration d    how long each backend runs (default 10s)
-  -direct        open with O_DIRECT, aligned buffers; -bs must be a multiple
-                 of the alignment
-  -backend name  run only this backend: default (the kernel's AIO, or the
-                 portable fallback), portable, or goroutines (-qd goroutines
-                 doing ReadAt/WriteAt, no aio)
+  -duration d    how long each backend runs (default 5s)
+  -direct        only O_DIRECT (aligned buffers; -bs must be a multiple of
+                 the alignment); -direct=false: only buffered
+  -backend name  run only this backend: default (an aio.Context routing each
+                 request to the kernel's AIO or to goroutines), portable
+                 (goroutines only), kernel (the kernel's AIO only), file (one
+                 aio.File shared by -qd goroutines calling ReadAt/WriteAt),
+                 or goroutines (-qd goroutines calling ReadAt/WriteAt on an
+                 *os.File, no aio: the baseline)
   -compare       run every backend (the default; kept for old scripts)
   -json          one JSON object per line per backend run
   -seed n        seed of the offsets and of the written data (default 1)
+
+The interface column names what served each run: os.File (the baseline),
+linux-aio or freebsd-aio (the kernel's AIO), goroutines (the goroutine
+engine), a mix of the two (linux-aio+goroutines), or direct (a File making
+each system call in the calling goroutine).
 
 The cached data files live in ` + cacheDir() + `; remove them with
   rm -r ` + cacheDir() + `
@@ -62,10 +73,10 @@ Ctrl-C stops the run and prints the backends that finished.
 `
 }
 
-var backendNames = []string{"default", "portable", "goroutines"}
+var backendNames = []string{"default", "portable", "kernel", "file", "goroutines"}
 
 // compareOrder is the order of -compare: the baseline first.
-var compareOrder = []string{"goroutines", "portable", "default"}
+var compareOrder = []string{"goroutines", "file", "default", "portable"}
 
 // blockUnit is what -bs must be a multiple of: the sector size every disk
 // and O_DIRECT accept, so that offsets stay aligned.
@@ -83,6 +94,7 @@ type config struct {
 	qd       int
 	dur      time.Duration
 	direct   bool
+	modes    []bool // direct or not, for each round of backends
 	backends []string
 	json     bool
 	seed     uint64
@@ -101,7 +113,7 @@ func parseFlags(args []string) (*config, error) {
 	rw := fs.String("rw", "randread", "")
 	fs.Var(&bs, "bs", "")
 	fs.IntVar(&cfg.qd, "qd", 32, "")
-	fs.DurationVar(&cfg.dur, "duration", 10*time.Second, "")
+	fs.DurationVar(&cfg.dur, "duration", 5*time.Second, "")
 	fs.BoolVar(&cfg.direct, "direct", false, "")
 	backend := fs.String("backend", "", "")
 	compare := fs.Bool("compare", false, "")
@@ -117,6 +129,14 @@ func parseFlags(args []string) (*config, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg.size, cfg.sizeSet, cfg.bs = size.v, set["size"], bs.v
 
+	switch {
+	case set["direct"]:
+		cfg.modes = []bool{cfg.direct}
+	case haveDirect:
+		cfg.modes = []bool{false, true}
+	default:
+		cfg.modes = []bool{false}
+	}
 	var err error
 	if cfg.rw, err = parseRW(*rw); err != nil {
 		return nil, err
@@ -128,7 +148,7 @@ func parseFlags(args []string) (*config, error) {
 		cfg.backends = compareOrder
 	default:
 		if !validBackend(*backend) {
-			return nil, fmt.Errorf("-backend %q: want default, portable or goroutines", *backend)
+			return nil, fmt.Errorf("-backend %q: want one of %s", *backend, strings.Join(backendNames, ", "))
 		}
 		cfg.backends = []string{*backend}
 	}
@@ -240,11 +260,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stderrTTY
 		return usageErr(err)
 	}
 	note := func(msg string) { fmt.Fprintf(stderr, "aiobench: %s\n", msg) }
+	headed := false
+	for i, direct := range cfg.modes {
+		cfg.direct = direct
+		err := runMode(ctx, cfg, stdout, stderr, note, stderrTTY, &headed)
+		if err != nil && i > 0 && errors.Is(err, errDirectRefused) {
+			note(err.Error() + "; the O_DIRECT round is skipped")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errDirectRefused: the file system holding the data refuses O_DIRECT.
+var errDirectRefused = errors.New("the file system refuses O_DIRECT")
+
+// runMode runs every backend on the data opened buffered or with O_DIRECT
+// (cfg.direct), and reports them in one table.
+func runMode(ctx context.Context, cfg *config, stdout, stderr io.Writer, note func(string), stderrTTY bool, headed *bool) error {
 	f, region, err := openData(ctx, cfg, note)
 	if ctx.Err() != nil {
 		return interrupted("no backend ran")
 	}
 	if err != nil {
+		if cfg.direct && errors.Is(err, syscall.EINVAL) {
+			return fmt.Errorf("%w: %w", errDirectRefused, err)
+		}
 		return err
 	}
 	defer f.Close()
@@ -261,8 +305,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stderrTTY
 	if stderrTTY {
 		spec.progress = stderr
 	}
-	if !cfg.json {
+	if !cfg.json && !*headed {
 		fmt.Fprintln(stdout, env.header(cfg.seed, cfg.dur))
+		*headed = true
 	}
 	var results []result
 	var stopped string // the backend Ctrl-C stopped
@@ -278,7 +323,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stderrTTY
 			return fmt.Errorf("%s backend: %w", b, err)
 		}
 		if !stderrTTY {
-			note(fmt.Sprintf("%s (%s) done: %.0f IOPS over %.1fs", b, r.via, r.iops(), r.elapsed.Seconds()))
+			note(fmt.Sprintf("%s (%s) done: %.0f IOPS over %.1fs, %s", b, r.via, r.iops(), r.elapsed.Seconds(), modeName(r.direct)))
 		}
 		if cfg.json {
 			if err := writeJSON(stdout, &r, env); err != nil {
@@ -299,12 +344,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stderrTTY
 	if stopped != "" {
 		return interrupted("%d of %d backends finished; %s was stopped and is not reported", len(results), len(cfg.backends), stopped)
 	}
-	for _, r := range results {
-		if r.backend == "default" && r.via == "portable" {
-			fmt.Fprintln(stdout, "default: this system offers no kernel AIO this library drives, so DefaultBackend ran the portable backend")
-		}
-	}
 	return nil
+}
+
+func modeName(direct bool) string {
+	if direct {
+		return "O_DIRECT"
+	}
+	return "buffered"
 }
 
 // runBackend runs the workload once on the named backend.
@@ -315,6 +362,10 @@ func runBackend(s *runSpec) (result, error) {
 		return runGoroutines(s)
 	case "portable":
 		return runAIO(s, aio.PortableBackend)
+	case "kernel":
+		return runAIO(s, aio.KernelBackend)
+	case "file":
+		return runFile(s)
 	default:
 		return runAIO(s, aio.DefaultBackend)
 	}

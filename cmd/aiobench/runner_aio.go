@@ -187,5 +187,17 @@ func runAIO(s *runSpec, backend aio.Backend) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return s.result(a.c.Kernel(), a.ops.Load(), elapsed, cpu, a.hist), nil
+	return s.result(servedBy(a.c), a.ops.Load(), elapsed, cpu, a.hist), nil
+}
+
+// servedBy names the engines that served a context's requests.
+func servedBy(c *aio.Context) string {
+	st := c.Stats()
+	switch {
+	case st.Goroutines == 0:
+		return c.Kernel()
+	case st.Kernel == 0:
+		return "goroutines"
+	}
+	return c.Kernel() + "+goroutines"
 }

@@ -92,5 +92,5 @@ func runFile(s *runSpec) (result, error) {
 		}
 		hist.merge(&w.hist)
 	}
-	return s.result(count(), elapsed, cpu, hist), nil
+	return s.result(f.Kernel(), count(), elapsed, cpu, hist), nil
 }
