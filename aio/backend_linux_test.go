@@ -14,23 +14,34 @@ import (
 	"time"
 
 	"github.com/fileaio/fileaio/internal/pin"
+	"github.com/fileaio/fileaio/sys"
 	"golang.org/x/sys/unix"
 )
 
-// linuxContext creates a Context on the kernel AIO backend and checks, when
-// the test ends, that closing it leaves no pin and no descriptor behind.
+// linuxContext creates a KernelBackend Context and checks, when the test
+// ends, that closing it leaves no pin and no descriptor behind. Where the
+// kernel has no AIO (linuxNoAIO) it checks that KernelBackend is refused
+// and returns instead a DefaultBackend context, which is then the portable
+// fallback, whose KernelError must name the kernel's refusal.
 func linuxContext(t *testing.T, cfg Config) *Context {
 	t.Helper()
 	linuxTempFile(t, os.O_RDWR) // the runtime's first file opens its poller's descriptors
 	fds, pins := linuxCountFDs(t), pin.Live()
-	var c *Context
+	noAIO := linuxNoAIO(t)
 	cfg.Backend = KernelBackend
+	if noAIO != nil {
+		linuxCheckKernelRefused(t, cfg, noAIO)
+		cfg.Backend = DefaultBackend
+	}
+	var c *Context
 	linuxRetryAgain(t, func() (err error) {
 		c, err = NewContext(cfg)
 		return err
 	})
-	if _, ok := c.be.(*linuxBackend); !ok || c.Kernel() != "linux-aio" {
-		t.Fatalf("KernelBackend on Linux is %T (%q), want *linuxBackend", c.be, c.Kernel())
+	if noAIO != nil {
+		linuxCheckFallback(t, c, noAIO)
+	} else if _, ok := c.be.(*linuxBackend); !ok || c.Kernel() != "linux-aio" || c.KernelError() != nil {
+		t.Fatalf("KernelBackend on Linux is %T (%q, KernelError %v), want *linuxBackend", c.be, c.Kernel(), c.KernelError())
 	}
 	t.Cleanup(func() {
 		if err := c.Close(); err != nil {
@@ -44,6 +55,56 @@ func linuxContext(t *testing.T, cfg Config) *Context {
 		}
 	})
 	return c
+}
+
+// linuxNoAIO returns the errno io_setup answers where the kernel has no AIO
+// (ENOSYS: CONFIG_AIO=n, qemu-user, gVisor) or refuses it (EPERM: a seccomp
+// filter), and nil where the kernel has AIO.
+func linuxNoAIO(t testing.TB) error {
+	t.Helper()
+	ctx, err := sys.IoSetup(1)
+	switch err {
+	case nil:
+		if err := sys.IoDestroy(ctx); err != nil {
+			t.Fatalf("io_destroy: %v", err)
+		}
+		return nil
+	case syscall.EAGAIN:
+		return nil // AIO is there; fs.aio-max-nr is taken for the moment
+	case syscall.ENOSYS, syscall.EPERM:
+		return err
+	}
+	t.Fatalf("io_setup(1): %v", err)
+	return nil
+}
+
+// linuxCheckKernelRefused checks that NewContext(cfg), a KernelBackend
+// configuration, fails with ErrNotSupported and noAIO.
+func linuxCheckKernelRefused(t testing.TB, cfg Config, noAIO error) {
+	t.Helper()
+	c, err := NewContext(cfg)
+	if err == nil {
+		c.Close()
+		t.Fatalf("KernelBackend where io_setup fails with %v: NewContext succeeded, driving %q", noAIO, c.Kernel())
+	}
+	if !errors.Is(err, ErrNotSupported) || !errors.Is(err, noAIO) {
+		t.Fatalf("KernelBackend where io_setup fails with %v: NewContext: %v, want an error matching ErrNotSupported and the errno", noAIO, err)
+	}
+}
+
+// linuxCheckFallback checks that c, a DefaultBackend context on a kernel
+// that answers io_setup with noAIO, runs on the portable backend and says
+// why through KernelError.
+func linuxCheckFallback(t testing.TB, c *Context, noAIO error) {
+	t.Helper()
+	kerr := c.KernelError()
+	if c.Kernel() != "portable" {
+		t.Fatalf("DefaultBackend where io_setup fails with %v drives %q, want the portable fallback", noAIO, c.Kernel())
+	}
+	if !errors.Is(kerr, ErrNotSupported) || !errors.Is(kerr, noAIO) {
+		t.Fatalf("KernelError() = %v, want an error matching ErrNotSupported and %v", kerr, noAIO)
+	}
+	t.Logf("kernel AIO unavailable, testing the portable fallback: %v", kerr)
 }
 
 // linuxRetryAgain calls setup until it succeeds, retrying for a while on
@@ -246,16 +307,12 @@ func TestLinuxWakeupBeforeWait(t *testing.T) {
 	}
 }
 
-// TestLinuxWakeLatched drives the backend directly: a wake that lands
-// before wait blocks still ends it, the poll is re-armed after each wake,
-// and a consumed wake does not end the next wait.
+// TestLinuxWakeLatched drives the backend of a context directly (kernel
+// AIO, or the portable fallback): a wake that lands before wait blocks
+// still ends it, the poll is re-armed after each wake, and a consumed wake
+// does not end the next wait.
 func TestLinuxWakeLatched(t *testing.T) {
-	var b *linuxBackend
-	linuxRetryAgain(t, func() (err error) {
-		b, _, err = newLinuxBackend(4)
-		return err
-	})
-	defer b.close()
+	b := linuxContext(t, Config{MaxRequests: 4}).be
 	evs := make([]event, 4)
 	for i := range 3 {
 		if err := b.wake(); err != nil {
@@ -368,7 +425,9 @@ func TestLinuxThousandInFlight(t *testing.T) {
 
 // TestLinuxCancel checks the cancel contract on Linux, where a file job
 // cannot be canceled: Cancel reports ErrInProgress and the request
-// completes normally, exactly once.
+// completes normally, exactly once. On the portable fallback a job still
+// queued is canceled (Cancel nil, Result ErrCanceled) and one that ended
+// already is reported so; it too comes back exactly once.
 func TestLinuxCancel(t *testing.T) {
 	c := linuxContext(t, Config{})
 	f := linuxTempFile(t, os.O_RDWR)
@@ -385,11 +444,18 @@ func TestLinuxCancel(t *testing.T) {
 	if n, err := c.Submit(r); n != 1 || err != nil {
 		t.Fatalf("Submit = %d, %v", n, err)
 	}
-	if err := r.Cancel(); err != ErrInProgress {
-		t.Fatalf("Cancel on a submitted file write = %v, want ErrInProgress", err)
-	}
+	cancelErr := r.Cancel()
 	linuxWait(t, c, 1)
-	linuxResult(t, r, 4096)
+	switch kernelAIO := c.KernelError() == nil; {
+	case cancelErr == ErrInProgress, !kernelAIO && cancelErr == ErrAlreadyCompleted:
+		linuxResult(t, r, 4096)
+	case !kernelAIO && cancelErr == nil:
+		if n, err := r.Result(); n != 0 || !errors.Is(err, ErrCanceled) {
+			t.Fatalf("canceled write: Result() = %d, %v; want 0, ErrCanceled", n, err)
+		}
+	default:
+		t.Fatalf("Cancel on a submitted file write on %q = %v, want ErrInProgress", c.Kernel(), cancelErr)
+	}
 	if err := r.Cancel(); err != ErrAlreadyCompleted {
 		t.Fatalf("Cancel on a Completed request = %v", err)
 	}
@@ -508,8 +574,15 @@ func TestLinuxZeroAllocs(t *testing.T) {
 }
 
 // TestLinuxEventfdNonblocking guards the wake path: a full eventfd counter
-// must not block Wakeup.
+// must not block Wakeup. Where the kernel has no AIO it checks instead that
+// newLinuxBackend refuses with ErrNotSupported and the errno, leaving no
+// descriptor open, and that wakes on the fallback coalesce without
+// blocking.
 func TestLinuxEventfdNonblocking(t *testing.T) {
+	if noAIO := linuxNoAIO(t); noAIO != nil {
+		linuxTestRefusal(t, noAIO)
+		return
+	}
 	var b *linuxBackend
 	linuxRetryAgain(t, func() (err error) {
 		b, _, err = newLinuxBackend(1)
@@ -519,5 +592,30 @@ func TestLinuxEventfdNonblocking(t *testing.T) {
 	fl, err := unix.FcntlInt(uintptr(b.efd), unix.F_GETFL, 0)
 	if err != nil || fl&unix.O_NONBLOCK == 0 {
 		t.Fatalf("eventfd flags %#x, %v; want O_NONBLOCK", fl, err)
+	}
+}
+
+// linuxTestRefusal is TestLinuxEventfdNonblocking on a kernel whose
+// io_setup answers noAIO.
+func linuxTestRefusal(t *testing.T, noAIO error) {
+	c := linuxContext(t, Config{WaitWithoutPending: true})
+	fds := linuxCountFDs(t)
+	b, n, err := newLinuxBackend(1)
+	if b != nil || n != 0 || !errors.Is(err, ErrNotSupported) || !errors.Is(err, noAIO) {
+		t.Fatalf("newLinuxBackend(1) = %v, %d, %v; want nil, 0 and an error matching ErrNotSupported and %v", b, n, err, noAIO)
+	}
+	if got := linuxCountFDs(t); got != fds {
+		t.Fatalf("%d descriptors open after the refused newLinuxBackend, want %d", got, fds)
+	}
+	for i := range 1 << 12 {
+		if err := c.Wakeup(); err != nil {
+			t.Fatalf("Wakeup %d: %v", i, err)
+		}
+	}
+	if n, err := c.Wait(context.Background(), 1, make([]*Request, 1)); n != 0 || err != ErrInterrupted {
+		t.Fatalf("Wait after the wakes = %d, %v; want 0, ErrInterrupted", n, err)
+	}
+	if n, err := c.Wait(context.Background(), 0, make([]*Request, 1)); n != 0 || err != nil {
+		t.Fatalf("poll after the coalesced wakes were reported = %d, %v; want 0, nil", n, err)
 	}
 }

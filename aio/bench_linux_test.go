@@ -46,9 +46,12 @@ func BenchmarkZeroReadBatch32(b *testing.B) {
 }
 
 func benchZeroLibrary(b *testing.B, f *os.File) {
+	if noAIO := linuxNoAIO(b); noAIO != nil {
+		b.Skipf("io_setup: %v: no kernel AIO to measure", noAIO)
+	}
 	c := benchContext(b, Config{MaxRequests: zeroBatch, Backend: KernelBackend})
 	if _, ok := c.be.(*linuxBackend); !ok {
-		b.Skipf("KernelBackend is %T, not kernel AIO", c.be)
+		b.Fatalf("KernelBackend is %T, not kernel AIO", c.be)
 	}
 	reqs := make([]*Request, zeroBatch)
 	for i := range reqs {
@@ -80,6 +83,9 @@ func benchZeroLibrary(b *testing.B, f *os.File) {
 }
 
 func benchZeroRaw(b *testing.B, f *os.File) {
+	if noAIO := linuxNoAIO(b); noAIO != nil {
+		b.Skipf("io_setup: %v: no kernel AIO to measure", noAIO)
+	}
 	var ctx uintptr
 	benchRetryAgain(b, func() (err error) {
 		ctx, err = sys.IoSetup(zeroBatch)
@@ -423,10 +429,15 @@ func TestLinuxRingWraps(t *testing.T) {
 	for _, direct := range []bool{false, true} {
 		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
 			const reqs, size = 8, 4096
-			c := benchContext(t, Config{MaxRequests: reqs, Backend: KernelBackend})
+			cfg := Config{MaxRequests: reqs, Backend: KernelBackend}
+			if noAIO := linuxNoAIO(t); noAIO != nil {
+				linuxCheckKernelRefused(t, cfg, noAIO)
+				t.Skipf("io_setup: %v: no kernel completion ring to wrap; the tests of backend_linux_test.go check the fallback", noAIO)
+			}
+			c := benchContext(t, cfg)
 			be, ok := c.be.(*linuxBackend)
 			if !ok {
-				t.Skipf("KernelBackend is %T, not kernel AIO", c.be)
+				t.Fatalf("KernelBackend is %T, not kernel AIO", c.be)
 			}
 			if be.ring == nil {
 				t.Skip("the kernel maps no completion ring at the context's address")

@@ -197,7 +197,7 @@ func newContext(cfg Config, be backend, limit int) *Context {
 // A DefaultBackend context names its kernel interface, and also serves
 // requests with goroutines (Stats counts both); it is "portable" where the
 // system offers no kernel AIO this package drives, or refuses it (for
-// example under seccomp).
+// example under seccomp): KernelError says why.
 func (c *Context) Kernel() string { return c.be.kernel() }
 
 // MaxRequests returns the bound on requests in flight.

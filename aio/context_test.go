@@ -51,8 +51,25 @@ var smEnvs = []smEnv{
 	}},
 	{"kernel", func(t *testing.T, cfg Config) *Context {
 		cfg.Backend = KernelBackend
+		smSkipWithoutKernelAIO(t, cfg)
 		return smRealContext(t, cfg)
 	}},
+}
+
+// smSkipWithoutKernelAIO skips t where NewContext(cfg), a KernelBackend
+// configuration, fails with ErrNotSupported: the system has no kernel AIO
+// this package drives, or refuses it, and the "default" subtest runs on the
+// portable fallback instead.
+func smSkipWithoutKernelAIO(t *testing.T, cfg Config) {
+	c, err := NewContext(cfg)
+	switch {
+	case err == nil:
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	case errors.Is(err, ErrNotSupported):
+		t.Skipf("%v; the \"default\" subtest runs on the portable fallback", err)
+	}
 }
 
 func smRealContext(t *testing.T, cfg Config) *Context {

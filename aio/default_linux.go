@@ -14,12 +14,13 @@ import (
 
 // newDefaultBackend is kernel AIO for O_DIRECT files beside the goroutine
 // engine, or the portable backend alone where the kernel has no usable AIO
-// (ENOSYS, or io_setup refused by a seccomp filter, or no IOCB_CMD_POLL).
+// (ENOSYS, or io_setup refused by a seccomp filter, or no IOCB_CMD_POLL),
+// which keeps newLinuxBackend's error for Context.KernelError.
 func newDefaultBackend(limit int) (backend, int, error) {
 	b, n, err := newLinuxBackend(limit)
 	switch {
 	case errors.Is(err, ErrNotSupported):
-		return newPortableBackend(limit)
+		return newFallbackBackend(limit, err)
 	case err != nil:
 		return nil, 0, err
 	}

@@ -14,6 +14,8 @@ func goroutineEngine(be backend) *portableBackend {
 	switch b := be.(type) {
 	case *portableBackend:
 		return b
+	case *portableFallback:
+		return b.portableBackend
 	case *mixedBackend:
 		return b.g
 	}

@@ -122,7 +122,26 @@ func newContext(t *testing.T, b aio.Backend, cfg aio.Config) *aio.Context {
 	}
 	t.Cleanup(func() { closeContext(t, c) })
 	watchdog(t, c)
+	checkKernelError(t, b, c)
 	return c
+}
+
+// checkKernelError fails t unless c says why it runs on goroutines alone
+// exactly when it asked for DefaultBackend and got no kernel AIO (a kernel
+// without AIO or one that refuses it: qemu-user, gVisor, seccomp,
+// CONFIG_AIO=n).
+func checkKernelError(t *testing.T, b aio.Backend, c *aio.Context) {
+	t.Helper()
+	err := c.KernelError()
+	switch {
+	case b == aio.DefaultBackend && c.Kernel() == "portable":
+		if !errors.Is(err, aio.ErrNotSupported) {
+			t.Fatalf("DefaultBackend context on goroutines: KernelError() = %v, want an error matching ErrNotSupported", err)
+		}
+		t.Logf("DefaultBackend fell back to the portable backend: %v", err)
+	case err != nil:
+		t.Fatalf("%v backend context driving %q: KernelError() = %v, want nil", b, c.Kernel(), err)
+	}
 }
 
 // watchdog turns a hang into a failure: if the test still runs after

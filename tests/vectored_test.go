@@ -67,8 +67,10 @@ func TestVectoredManyBuffers(t *testing.T) {
 			mustPrepare(t, w.PrepareWritev(f, off, bufs, nil))
 			run(t, c, w)
 			expectResult(t, w, len(want))
-			whole := readFile(t, f.Name())
-			compare(t, user("file after writev of %d buffers", count), whole[off:off+int64(len(want))], want)
+			if len(want) > 0 { // a write of nothing does not extend the file to off
+				whole := readFile(t, f.Name())
+				compare(t, user("file after writev of %d buffers", count), whole[off:off+int64(len(want))], want)
+			}
 
 			back := make([][]byte, count)
 			for i := range back {
