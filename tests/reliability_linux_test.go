@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-
 // fileSizeEnv carries the file size limit to a child process.
 const fileSizeEnv = "FILEAIO_TEST_FSIZE"
 

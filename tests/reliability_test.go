@@ -336,4 +336,3 @@ func TestDroppedContextsAreReclaimed(t *testing.T) {
 		t.Errorf("after dropping 16 idle contexts: %d descriptors (%d before), %d goroutines (%d before)", nowFDs, fds, nowGs, gs)
 	})
 }
-
