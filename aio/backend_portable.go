@@ -35,6 +35,7 @@ type portableJob struct {
 	n      int
 	errno  syscall.Errno
 	parked bool               // its worker waits in the poller
+	ran    bool               // the system call gave the result
 	run    func(uintptr)      // r.runPortable, made once
 	stream func(uintptr) bool // r.runStream, made once
 }
@@ -212,6 +213,13 @@ func (b *portableBackend) slowed(rest []*Request) {
 	b.mu.Unlock()
 }
 
+// handBack returns the untouched rest of a worker's share to the queue.
+func (b *portableBackend) handBack(rest []*Request) {
+	b.mu.Lock()
+	b.enqueue(rest)
+	b.mu.Unlock()
+}
+
 // quick records a share done without a slow request: the pool shrinks
 // back towards fast by one.
 func (b *portableBackend) quick() {
@@ -235,10 +243,18 @@ func (b *portableBackend) work() {
 			return
 		}
 		n, slow := 0, false
-		for i, r := range taken {
+		for i := 0; i < len(taken); i++ {
+			r := taken[i]
 			if r.class.stream() {
-				b.post(evs[:n]) // a stream may wait for data without end
+				// A stream may wait for data without end: hand over what
+				// is done, and give the rest of the share back first.
+				b.post(evs[:n])
 				n = 0
+				if rest := taken[i+1:]; len(rest) > 0 {
+					b.handBack(rest)
+					clear(rest)
+					taken = taken[:i+1]
+				}
 			}
 			t0 := monotonic()
 			evs[n] = b.run(r)
@@ -282,7 +298,7 @@ func (b *portableBackend) run(r *Request) event {
 	if r.pj.run == nil {
 		r.pj.run, r.pj.stream = r.runPortable, r.runStream
 	}
-	r.pj.n, r.pj.errno = 0, syscall.EBADF
+	r.pj.n, r.pj.errno, r.pj.ran = 0, 0, false
 	var err error
 	switch {
 	case r.class.stream() && (r.op == opRead || r.op == opReadv):
@@ -296,29 +312,36 @@ func (b *portableBackend) run(r *Request) event {
 		r.pj.parked = false
 		b.park(-1)
 	}
-	if err != nil && r.pj.n == 0 && r.pj.errno == 0 {
-		r.pj.errno = syscall.EBADF
+	if err != nil && !r.pj.ran {
+		// The file was closed before or while the request waited for it
+		// (EBADF), or the poller cannot wait for this descriptor (EAGAIN).
+		r.pj.n, r.pj.errno = 0, syscall.EBADF
+		if r.rc.Control(noFd) == nil {
+			r.pj.errno = syscall.EAGAIN
+		}
 	}
 	ev.res, ev.errno = int64(r.pj.n), r.pj.errno
 	r.pj.state.Store(jobFinished)
 	return ev
 }
 
-func (r *Request) runPortable(fd uintptr) { r.pj.n, r.pj.errno = portableIO(r, int(fd)) }
+func (r *Request) runPortable(fd uintptr) {
+	r.pj.n, r.pj.errno = portableIO(r, int(fd))
+	r.pj.ran = true
+}
 
 // runStream is one attempt on a stream; false asks the poller to wait
 // until the descriptor is ready.
 func (r *Request) runStream(fd uintptr) bool {
 	n, errno := portableIO(r, int(fd))
 	if errno == syscall.EAGAIN {
-		r.pj.errno = errno // kept if the poller cannot wait for fd
 		if !r.pj.parked {
 			r.pj.parked = true
 			r.pj.eng.park(1)
 		}
 		return false
 	}
-	r.pj.n, r.pj.errno = n, errno
+	r.pj.n, r.pj.errno, r.pj.ran = n, errno, true
 	return true
 }
 

@@ -328,6 +328,8 @@ func (c *Context) claimOne(r *Request) error {
 		return fmt.Errorf("listed twice or being submitted by another goroutine: %w", ErrInvalidState)
 	case w.is(Prepared):
 		return fmt.Errorf("being submitted to another context: %w", ErrInvalidState)
+	case w.is(statePreparing):
+		return fmt.Errorf("being prepared by another goroutine: %w", ErrInvalidState)
 	}
 	return fmt.Errorf("%v, not Prepared: %w", r.State(), ErrInvalidState)
 }

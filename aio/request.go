@@ -147,25 +147,14 @@ func (r *Request) PrepareWritev(f *os.File, off int64, bufs [][]byte, user any) 
 }
 
 func (r *Request) prepare(op opcode, f *os.File, off int64, buf []byte, bufs [][]byte, user any) error {
-	if f == nil {
-		return r.prepareWith(op, nil, nil, fileClass{}, off, buf, bufs, user)
-	}
-	rc, class := r.rc, r.class
-	if f != r.file || rc == nil {
-		var err error
-		if rc, err = f.SyscallConn(); err != nil {
-			return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: err}
-		}
-		if rc.Control(noFd) != nil {
-			return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: os.ErrClosed}
-		}
-		class = fileClass{}
-	}
-	return r.prepareWith(op, f, rc, class, off, buf, bufs, user)
+	return r.prepareWith(op, f, nil, fileClass{}, off, buf, bufs, user)
 }
 
-// prepareWith is prepare for f with its RawConn rc and class, which a
-// caller that keeps them (File) passes so that nothing is looked up.
+// prepareWith prepares r. A caller that keeps f's RawConn and class (File)
+// passes them (rc non-nil) so that nothing is looked up; otherwise r keeps
+// the ones it learned for f before, or looks them up. r's fields are read
+// and written only once the compare-and-swap to statePreparing has made
+// this call the request's only user.
 func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class fileClass, off int64, buf []byte, bufs [][]byte, user any) error {
 	w := stateWord(r.word.Load())
 	switch {
@@ -182,6 +171,20 @@ func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class f
 	}
 	if !r.word.CompareAndSwap(uint64(w), uint64(packState(statePreparing, 0))) {
 		return prepareError(op, fmt.Errorf("used by another goroutine: %w", ErrInvalidState))
+	}
+	if rc == nil {
+		rc, class = r.rc, r.class
+		if f != r.file || rc == nil {
+			var err error
+			if rc, err = f.SyscallConn(); err == nil && rc.Control(noFd) != nil {
+				err = os.ErrClosed
+			}
+			if err != nil {
+				r.word.Store(uint64(w)) // as it was
+				return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: err}
+			}
+			class = fileClass{}
+		}
 	}
 	r.op, r.file, r.rc, r.class, r.fd, r.off, r.buf, r.bufs, r.user = op, f, rc, class, -1, off, buf, bufs, user
 	r.n, r.err = 0, nil
