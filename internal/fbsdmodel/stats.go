@@ -12,11 +12,14 @@ type Stats struct {
 	KnoteFlags map[uint16]int
 	// EINTRs counts blocking kevent calls ended by an injected EINTR (§G).
 	EINTRs int
+	// MaxRunning is the most jobs the workers ran at once (bounded by
+	// vfs.aio.max_aio_per_proc, §D).
+	MaxRunning int
 }
 
 // Stats returns a copy of the counts so far.
 func (k *Kernel) Stats() Stats {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return Stats{KnoteFlags: maps.Clone(k.stats.KnoteFlags), EINTRs: k.stats.EINTRs}
+	return Stats{KnoteFlags: maps.Clone(k.stats.KnoteFlags), EINTRs: k.stats.EINTRs, MaxRunning: k.stats.MaxRunning}
 }

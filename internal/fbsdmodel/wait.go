@@ -50,11 +50,11 @@ func (k *Kernel) AioWaitcomplete(cbp unsafe.Pointer, timeout unsafe.Pointer) (in
 // not collect. Every call is recorded as a violation: the project must not
 // use it.
 func (k *Kernel) AioSuspend(list unsafe.Pointer, n int, timeout unsafe.Pointer) error {
-	if n < 0 || n > k.cfg.MaxQueuePerProc {
-		return unix.EINVAL
-	}
 	k.enter()
 	defer k.mu.Unlock()
+	if n < 0 || n > k.maxQueuePerProc {
+		return unix.EINVAL
+	}
 	k.violateLocked("aio_suspend called: it cannot be woken (§G)")
 	poll, deadline, e := readTimeout(timeout)
 	if e != 0 {
