@@ -44,6 +44,9 @@ func (k *Kernel) AioFsync(op int, cb unsafe.Pointer) error {
 func (k *Kernel) submit(cb unsafe.Pointer, op int) error {
 	k.enter()
 	defer k.mu.Unlock()
+	if op == LIO_READV || op == LIO_WRITEV {
+		k.stats.VectoredCalls++
+	}
 	return errOf(k.aqueueLocked(cb, op, nil))
 }
 
@@ -96,6 +99,9 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	}
 	if op == LIO_NOP {
 		op = c.opcode()
+		if op == LIO_READV || op == LIO_WRITEV {
+			k.stats.VectoredListEntries++
+		}
 		if !k.listOpcode(op) {
 			return nil, unix.EINVAL
 		}
