@@ -4,6 +4,7 @@ package fbsdmodel
 
 import (
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -148,7 +149,7 @@ func Default() *Kernel {
 		defaultKernel = New(cfg)
 		if err != nil {
 			defaultKernel.mu.Lock()
-			defaultKernel.violateLocked("%v", err)
+			defaultKernel.violateLocked("%s", strings.TrimPrefix(err.Error(), "fbsdmodel: "))
 			defaultKernel.mu.Unlock()
 		}
 	})

@@ -3,6 +3,7 @@
 package fbsdmodel
 
 import (
+	"os"
 	"testing"
 	"unsafe"
 
@@ -123,5 +124,33 @@ func TestKqueueWithoutCloexecIsViolation(t *testing.T) {
 			e.ret(cb)
 		}
 		e.wantViolation("without close-on-exec")
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	cases := []struct {
+		osrel, nonLocal string // "-" leaves the variable unset
+		want            Config
+		bad             bool
+	}{
+		{"-", "-", Config{}, false},
+		{"1302000", "-", Config{Osreldate: 1302000}, false},
+		{"1500000", "1", Config{Osreldate: 1500000, NonLocal: true}, false},
+		{"-", "0", Config{}, false},
+		{"13.2", "-", Config{}, true},
+		{"-1", "-", Config{}, true},
+		{"-", "yes", Config{}, true},
+	}
+	for _, c := range cases {
+		for name, v := range map[string]string{EnvOsreldate: c.osrel, EnvNonLocal: c.nonLocal} {
+			t.Setenv(name, v) // restored after the test
+			if v == "-" {
+				os.Unsetenv(name)
+			}
+		}
+		got, err := ConfigFromEnv()
+		if got != c.want || (err != nil) != c.bad {
+			t.Errorf("%s=%s %s=%s: %+v, %v; want %+v, error %v", EnvOsreldate, c.osrel, EnvNonLocal, c.nonLocal, got, err, c.want, c.bad)
+		}
 	}
 }
