@@ -44,18 +44,19 @@ func newKqueueBackend(limit int) (backend, int, error) {
 		return nil, 0, err
 	}
 	limit = min(limit, lim.MaxOutstanding)
-	// A release that cannot be read is treated as 13.x, whose calls every
-	// supported release has.
 	rel, err := sys.Osreldate()
-	modern := err == nil && rel >= osreldateVectoredLists
-	kq, err := openKqueue(modern)
+	if err != nil {
+		rel = 0
+	}
+	vectoredLists, kqueuex := kqueueRelease(rel)
+	kq, err := openKqueue(kqueuex)
 	if err != nil {
 		return nil, 0, err
 	}
 	b := &kqueueBackend{
 		kq:              kq,
 		batch:           max(min(lim.BatchMax, limit), 1),
-		vectoredInLists: modern,
+		vectoredInLists: vectoredLists,
 		kevs:            make([]sys.Kevent_t, maxEvents),
 		trig:            [1]sys.Kevent_t{{Ident: wakeIdent, Filter: sys.EVFILT_USER, Fflags: sys.NOTE_TRIGGER}},
 	}

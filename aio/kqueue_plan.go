@@ -9,6 +9,16 @@ package aio
 // aio_readv and aio_writev; 14.0 also brings kqueuex.
 const osreldateVectoredLists = 1400000
 
+// kqueueRelease is what the running FreeBSD release, by kern.osreldate,
+// offers the backend: vectored entries in lio_listio lists, and kqueuex for
+// a kqueue that is close-on-exec from the start. Both arrived in 14.0; a
+// release that cannot be read (0) gets 13.x's calls, which every supported
+// release has.
+func kqueueRelease(osreldate int) (vectoredLists, kqueuex bool) {
+	modern := osreldate >= osreldateVectoredLists
+	return modern, modern
+}
+
 // kqCallKind is the system call one kqCall makes.
 type kqCallKind uint8
 

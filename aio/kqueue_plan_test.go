@@ -101,3 +101,15 @@ func TestPlanKqueueCallsCoverBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestKqueueRelease(t *testing.T) {
+	for _, c := range []struct {
+		osreldate int
+		want      bool
+	}{{0, false}, {1300000, false}, {1302000, false}, {1305000, false}, {1399999, false}, {1400000, true}, {1403000, true}, {1500000, true}} {
+		vec, kqx := kqueueRelease(c.osreldate)
+		if vec != c.want || kqx != c.want {
+			t.Errorf("kqueueRelease(%d) = %v, %v; want %v, %v", c.osreldate, vec, kqx, c.want, c.want)
+		}
+	}
+}
