@@ -48,7 +48,7 @@ type Config struct {
 	EnableUnsafe bool
 }
 
-// Release dates (kern.osreldate) the model knows.
+// kern.osreldate values of the releases the model tells apart.
 const (
 	Osreldate13 = 1302000 // 13.2-RELEASE: vectored jobs only through aio_readv/aio_writev
 	Osreldate14 = 1400000 // 14.0: LIO_READV/LIO_WRITEV in lio_listio (D31627), kqueuex

@@ -74,9 +74,8 @@ func (k *Kernel) aqueueLocked(ucb unsafe.Pointer, op int, lj *lioJob) syscall.Er
 	return 0
 }
 
-// admitLocked checks the limits, copies the aiocb in and validates it, in
-// aio_aqueue's order, returning the job, or nil and the errno (0 for a
-// LIO_NOP).
+// admitLocked checks the limits, copies the aiocb in and validates it,
+// returning the job, or nil and the errno (0 for a LIO_NOP).
 func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	if k.cfg.System.full() || k.njobs >= k.maxQueuePerProc { // §A.2, §D
 		return nil, unix.EAGAIN
