@@ -15,7 +15,7 @@ func (k *Kernel) SetNonLocal(fd int, on bool) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	id := fileID{st.Dev, st.Ino}
+	id := fileID{uint64(st.Dev), st.Ino}
 	if on {
 		k.nonLocal[id] = true
 	} else {

@@ -189,7 +189,7 @@ func checkFile(fd, op int) (fileInfo, syscall.Errno) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return fileInfo{}, unix.EBADF
 	}
-	f := fileInfo{kind: st.Mode & unix.S_IFMT, id: fileID{st.Dev, st.Ino}}
+	f := fileInfo{kind: st.Mode & unix.S_IFMT, id: fileID{uint64(st.Dev), st.Ino}}
 	if (op == LIO_SYNC || op == LIO_DSYNC) && (f.kind == unix.S_IFSOCK || isPipe(fd, f.kind)) { // §E: no vnode
 		return fileInfo{}, unix.EINVAL
 	}
