@@ -12,22 +12,30 @@ import (
 )
 
 // The FreeBSD backend: POSIX AIO submitted with lio_listio (reads and
-// writes) and aio_fsync (flushes), completions reported as EVFILT_AIO
-// events on the context's own kqueue, each collected with exactly one
+// writes, and on 14.0 and later vectored requests too), aio_readv and
+// aio_writev (vectored requests on 13.x), and aio_fsync (flushes), as
+// planKqueueCalls cuts each batch; completions reported as EVFILT_AIO events
+// on the context's own close-on-exec kqueue, each collected with exactly one
 // aio_return by the harvester. Under the fbsdmodel build tag the same code
 // runs on Linux over internal/fbsdmodel instead of the kernel.
 
 // wakeIdent is the ident of the EVFILT_USER event Wakeup triggers.
 const wakeIdent = 1
 
-type kqueueBackend struct {
-	kq    int
-	batch int // lio_listio's limit (p1003_1b.aio_listio_max)
+// listioRetries bounds how often one submit re-reads the list limit after
+// lio_listio refused a whole list with EINVAL.
+const listioRetries = 3
 
-	list []*sys.Aiocb // lio_listio's list, refilled for every call
-	kevs []sys.Kevent_t
-	ts   sys.Timespec
-	trig [1]sys.Kevent_t // the NOTE_TRIGGER change
+type kqueueBackend struct {
+	kq              int
+	batch           int  // lio_listio's limit (p1003_1b.aio_listio_max), lowered when the kernel's is
+	vectoredInLists bool // kern.osreldate >= 14.0
+
+	calls []kqCall     // the plan of the batch being submitted
+	list  []*sys.Aiocb // lio_listio's list, refilled for every call
+	kevs  []sys.Kevent_t
+	ts    sys.Timespec
+	trig  [1]sys.Kevent_t // the NOTE_TRIGGER change
 }
 
 func newKqueueBackend(limit int) (backend, int, error) {
@@ -36,17 +44,24 @@ func newKqueueBackend(limit int) (backend, int, error) {
 		return nil, 0, err
 	}
 	limit = min(limit, lim.MaxOutstanding)
-	kq, err := sys.Kqueue()
+	rel, err := sys.Osreldate()
+	if err != nil {
+		rel = 0
+	}
+	vectoredLists, kqueuex := kqueueRelease(rel)
+	kq, err := openKqueue(kqueuex)
 	if err != nil {
 		return nil, 0, err
 	}
 	b := &kqueueBackend{
-		kq:    kq,
-		batch: max(min(lim.BatchMax, limit), 1),
-		kevs:  make([]sys.Kevent_t, maxEvents),
-		trig:  [1]sys.Kevent_t{{Ident: wakeIdent, Filter: sys.EVFILT_USER, Fflags: sys.NOTE_TRIGGER}},
+		kq:              kq,
+		batch:           max(min(lim.BatchMax, limit), 1),
+		vectoredInLists: vectoredLists,
+		kevs:            make([]sys.Kevent_t, maxEvents),
+		trig:            [1]sys.Kevent_t{{Ident: wakeIdent, Filter: sys.EVFILT_USER, Fflags: sys.NOTE_TRIGGER}},
 	}
 	b.list = make([]*sys.Aiocb, 0, b.batch)
+	b.calls = make([]kqCall, 0, b.batch)
 	reg := []sys.Kevent_t{{Ident: wakeIdent, Filter: sys.EVFILT_USER, Flags: sys.EV_ADD | sys.EV_CLEAR}}
 	if _, err := sys.Kevent(kq, reg, nil, nil); err != nil {
 		unix.Close(kq)
@@ -55,40 +70,116 @@ func newKqueueBackend(limit int) (backend, int, error) {
 	return b, limit, nil
 }
 
+// openKqueue creates a close-on-exec kqueue: atomically with kqueuex on 14.0
+// and later, else with kqueue and FD_CLOEXEC under syscall.ForkLock, so that
+// no fork and exec in between inherits it.
+func openKqueue(kqueuex bool) (int, error) {
+	if kqueuex {
+		return sys.Kqueuex(sys.KQUEUE_CLOEXEC)
+	}
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	kq, err := sys.Kqueue()
+	if err != nil {
+		return -1, err
+	}
+	if _, err := unix.FcntlInt(uintptr(kq), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		unix.Close(kq)
+		return -1, err
+	}
+	return kq, nil
+}
+
 func (b *kqueueBackend) kernel() string { return "freebsd-aio" }
 
 func (b *kqueueBackend) batchMax() int { return b.batch }
 
-// submit sends runs of reads and writes to lio_listio and each flush to
-// aio_fsync, in order, so that a flush follows the writes before it. Once
-// the kernel lacks resources for one request, the rest of the batch is not
-// offered and stays Prepared.
+// submit makes the calls planKqueueCalls cuts batch into, in order, so that
+// a flush follows the requests before it. Once the kernel lacks resources
+// for one request, the rest of the batch is not offered and stays Prepared.
+// A list the kernel refuses whole because its limit was lowered since the
+// context was made is cut again at the new limit and resubmitted.
 func (b *kqueueBackend) submit(batch []*Request, res []syscall.Errno) {
-	start := 0
-	for i, r := range batch {
+	for _, r := range batch {
 		b.fill(r)
-		if r.op != opFlush && r.op != opDataSync {
-			continue
-		}
-		if b.listio(batch[start:i], res[start:i]) {
-			markAgain(res[i:])
-			return
-		}
-		start = i + 1
-		op := sys.O_SYNC
-		if r.op == opDataSync {
-			op = sys.O_DSYNC
-		}
-		// aio_fsync reports failure as -1 with errno: judge the errno.
-		if err := sys.AioFsync(op, &r.cb.aiocb); err != nil {
-			res[i] = errnoOf(err)
-			if res[i] == syscall.EAGAIN {
-				markAgain(res[i+1:])
+	}
+	b.calls = planKqueueCalls(b.calls[:0], batch, 0, b.vectoredInLists, b.batch)
+	retries := 0
+	for i := 0; i < len(b.calls); i++ {
+		c := b.calls[i]
+		reqs, out := batch[c.start:c.end], res[c.start:c.end]
+		var again bool
+		switch c.kind {
+		case kqCallList:
+			var tooLong bool
+			again, tooLong = b.listio(reqs, out)
+			if !tooLong {
+				break
+			}
+			if retries == listioRetries {
+				// Refused whole at a length the kernel says it takes:
+				// the kernel's answer stands.
+				fillErrno(out, syscall.EINVAL)
+				break
+			}
+			retries++
+			if !b.rereadLimit() {
+				markAgain(res[c.start:])
 				return
 			}
+			b.calls = planKqueueCalls(b.calls[:i], batch, c.start, b.vectoredInLists, b.batch)
+			i--
+			continue
+		case kqCallVectored:
+			again = b.single(reqs[0], out)
+		case kqCallSync:
+			again = b.fsync(reqs[0], out)
+		}
+		if again {
+			markAgain(res[c.end:])
+			return
 		}
 	}
-	b.listio(batch[start:], res[start:])
+}
+
+// rereadLimit reads lio_listio's limit again after a list was refused
+// whole, and lowers batch to it. It reports false if the kernel now takes no
+// list at all (the limit is 0, and so is the queue's).
+func (b *kqueueBackend) rereadLimit() bool {
+	n := listioLimit()
+	if n < 1 {
+		return false
+	}
+	b.batch = min(b.batch, n)
+	return true
+}
+
+// single submits one vectored request with aio_readv or aio_writev, which
+// report failure as -1 with errno. It reports whether the kernel lacked
+// resources.
+func (b *kqueueBackend) single(r *Request, res []syscall.Errno) (again bool) {
+	var err error
+	if r.op == opReadv {
+		err = sys.AioReadv(&r.cb.aiocb)
+	} else {
+		err = sys.AioWritev(&r.cb.aiocb)
+	}
+	if err != nil {
+		res[0] = errnoOf(err)
+	}
+	return res[0] == syscall.EAGAIN
+}
+
+// fsync submits a flush with aio_fsync; see single.
+func (b *kqueueBackend) fsync(r *Request, res []syscall.Errno) (again bool) {
+	op := sys.O_SYNC
+	if r.op == opDataSync {
+		op = sys.O_DSYNC
+	}
+	if err := sys.AioFsync(op, &r.cb.aiocb); err != nil {
+		res[0] = errnoOf(err)
+	}
+	return res[0] == syscall.EAGAIN
 }
 
 // fill writes r's aiocb from scratch: every field zero (so the kernel's
@@ -134,11 +225,14 @@ func (b *kqueueBackend) fill(r *Request) {
 	cb.Sigevent.Value = token(r.slot, r.gen)
 }
 
-// listio submits reads and writes with one lio_listio(LIO_NOWAIT) and
-// sorts out each entry. It reports whether the kernel lacked resources.
-func (b *kqueueBackend) listio(reqs []*Request, res []syscall.Errno) (again bool) {
+// listio submits reads and writes (and, on 14.0 and later, vectored
+// requests) with one lio_listio(LIO_NOWAIT) and sorts out each entry. It
+// reports whether the kernel lacked resources, or whether it refused the
+// whole list with EINVAL, which leaves every entry untouched and res unset:
+// the list is longer than the kernel's limit allows now.
+func (b *kqueueBackend) listio(reqs []*Request, res []syscall.Errno) (again, tooLong bool) {
 	if len(reqs) == 0 {
-		return false
+		return false, false
 	}
 	list := b.list[:0]
 	for _, r := range reqs {
@@ -147,15 +241,17 @@ func (b *kqueueBackend) listio(reqs []*Request, res []syscall.Errno) (again bool
 	err := sys.LioListio(sys.LIO_NOWAIT, list, nil)
 	clear(list)
 	if err == nil {
-		return false
+		return false, false
 	}
 	errno := errnoOf(err)
-	if errno != syscall.EAGAIN && errno != syscall.EIO {
+	switch errno {
+	case syscall.EAGAIN, syscall.EIO:
+	case syscall.EINVAL:
+		return false, true
+	default:
 		// The call as a whole was refused: the kernel queued nothing.
-		for i := range res {
-			res[i] = errno
-		}
-		return false
+		fillErrno(res, errno)
+		return false, false
 	}
 	for i, r := range reqs {
 		res[i] = b.entryOutcome(&r.cb.aiocb)
@@ -163,7 +259,7 @@ func (b *kqueueBackend) listio(reqs []*Request, res []syscall.Errno) (again bool
 			again = true
 		}
 	}
-	return again
+	return again, false
 }
 
 // entryOutcome classifies one entry of a partly failed lio_listio from what
@@ -185,6 +281,13 @@ func (b *kqueueBackend) entryOutcome(cb *sys.Aiocb) syscall.Errno {
 		return 0
 	}
 	return syscall.Errno(v)
+}
+
+// fillErrno stores e for every request of res.
+func fillErrno(res []syscall.Errno, e syscall.Errno) {
+	for i := range res {
+		res[i] = e
+	}
 }
 
 // wait collects completion events; the wakeup event only sets woke.

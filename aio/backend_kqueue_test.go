@@ -12,10 +12,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/fileaio/fileaio/internal/fbsdmodel"
 	"github.com/fileaio/fileaio/internal/pin"
 	"github.com/fileaio/fileaio/sys"
+	"golang.org/x/sys/unix"
 )
 
 // These tests run the FreeBSD backend over internal/fbsdmodel. Each one
@@ -496,4 +498,232 @@ func kqStates(reqs []*Request) map[State]int {
 		m[r.State()]++
 	}
 	return m
+}
+
+// The 13.x rule bites: there a vectored entry of a lio_listio list is
+// refused with EINVAL, so the backend submits vectored requests with
+// aio_readv/aio_writev, and they succeed, among reads and a flush in the
+// same batch. On 14.0 and later the list takes them and the backend puts
+// them there. The model plays the release FBSDMODEL_OSRELDATE names; CI
+// runs this test as 13.x and as 15.0.
+func TestKqueueVectoredByRelease(t *testing.T) {
+	k := kqModel(t)
+	old := k.Osreldate() < osreldateVectoredLists
+	f := kqFile(t, 4096)
+
+	// Straight to the kernel: one LIO_READV entry in a list.
+	var pins pin.Set
+	defer pins.Unpin()
+	buf := make([]byte, 8)
+	iov := []sys.Iovec{{Base: &buf[0], Len: 8}}
+	cb := &sys.Aiocb{Fildes: int32(f.Fd()), Offset: 16, Buf: (*byte)(unsafe.Pointer(&iov[0])), Nbytes: 1, LioOpcode: sys.LIO_READV}
+	pins.Pin(unsafe.Pointer(cb), unsafe.Sizeof(*cb))
+	pins.Pin(unsafe.Pointer(&iov[0]), unsafe.Sizeof(iov[0]))
+	pins.Bytes(buf)
+	err := sys.LioListio(sys.LIO_NOWAIT, []*sys.Aiocb{cb}, nil)
+	if old {
+		if !errors.Is(err, syscall.EIO) || cb.Private.Error != int64(syscall.EINVAL) || cb.Private.Status != -1 {
+			t.Fatalf("13.x: vectored list entry: %v, entry %d/%d; want EIO, status -1, error EINVAL", err, cb.Private.Status, cb.Private.Error)
+		}
+	} else {
+		if err != nil {
+			t.Fatalf("14+: vectored list entry: %v", err)
+		}
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+			if v, _ := sys.AioError(cb); v != int(syscall.EINPROGRESS) || time.Now().After(deadline) {
+				break
+			}
+		}
+		if n, err := sys.AioReturn(cb); n != 8 || err != nil || !bytes.Equal(buf, kqPattern(16, 8)) {
+			t.Fatalf("14+: vectored list entry returned %d, %v", n, err)
+		}
+	}
+
+	// Through the backend: the vectored requests succeed either way.
+	before := k.Stats()
+	c := kqContext(t, Config{})
+	wdata := kqPattern(7, 300)
+	wv, fl, rv, r := NewRequest(), NewRequest(), NewRequest(), NewRequest()
+	lo, hi := make([]byte, 100), make([]byte, 200)
+	plain := make([]byte, 300)
+	for _, err := range []error{
+		wv.PrepareWritev(f, 1000, [][]byte{wdata[:120], wdata[120:]}, nil),
+		fl.PrepareFlush(f, nil),
+		rv.PrepareReadv(f, 1000, [][]byte{lo, hi}, nil),
+		r.PrepareRead(f, 1000, plain, nil),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := c.Submit(wv, fl); n != 2 || err != nil {
+		t.Fatalf("Submit(writev, flush) = %d, %v", n, err)
+	}
+	drain(t, c, 2)
+	if n, err := c.Submit(r, rv); n != 2 || err != nil {
+		t.Fatalf("Submit(read, readv) = %d, %v", n, err)
+	}
+	drain(t, c, 2)
+	for name, req := range map[string]*Request{"writev": wv, "readv": rv, "read": r} {
+		if n, err := req.Result(); n != 300 || err != nil {
+			t.Fatalf("%s Result = %d, %v", name, n, err)
+		}
+	}
+	if _, err := fl.Result(); err != nil {
+		t.Fatalf("flush Result: %v", err)
+	}
+	if got := append(lo, hi...); !bytes.Equal(got, wdata) || !bytes.Equal(plain, wdata) {
+		t.Fatal("read back other data than written")
+	}
+	after := k.Stats()
+	listed, single := after.VectoredListEntries-before.VectoredListEntries, after.VectoredCalls-before.VectoredCalls
+	if old && (listed != 0 || single != 2) || !old && (listed != 2 || single != 0) {
+		t.Fatalf("release %d: %d vectored list entries and %d aio_readv/aio_writev calls", k.Osreldate(), listed, single)
+	}
+}
+
+// The context's kqueue is close-on-exec however the release makes it (the
+// model also records a violation otherwise, which kqModel reports).
+func TestKqueueCloseOnExec(t *testing.T) {
+	kqModel(t)
+	c := kqContext(t, Config{})
+	fl, err := unix.FcntlInt(uintptr(c.be.(*kqueueBackend).kq), unix.F_GETFD, 0)
+	if err != nil || fl&unix.FD_CLOEXEC == 0 {
+		t.Fatalf("kqueue descriptor flags %#x, %v; want FD_CLOEXEC", fl, err)
+	}
+}
+
+// A request on a file of a non-local mount is refused at submission with
+// EOPNOTSUPP (§F.4): each kind comes back from Wait once with that errno,
+// and the kernel keeps none of them.
+func TestKqueueNonLocalRefused(t *testing.T) {
+	k := kqModel(t)
+	c := kqContext(t, Config{})
+	f := kqFile(t, 4096)
+	if err := k.SetNonLocal(int(f.Fd()), true); err != nil {
+		t.Fatal(err)
+	}
+	defer k.SetNonLocal(int(f.Fd()), false)
+	reqs := []*Request{NewRequest(), NewRequest(), NewRequest(), NewRequest(), NewRequest()}
+	for i, err := range []error{
+		reqs[0].PrepareRead(f, 0, make([]byte, 8), nil),
+		reqs[1].PrepareWrite(f, 0, make([]byte, 8), nil),
+		reqs[2].PrepareReadv(f, 0, [][]byte{make([]byte, 8)}, nil),
+		reqs[3].PrepareWritev(f, 0, [][]byte{make([]byte, 8)}, nil),
+		reqs[4].PrepareFlush(f, nil),
+	} {
+		if err != nil {
+			t.Fatalf("prepare %d: %v", i, err)
+		}
+	}
+	if n, err := c.Submit(reqs...); n != len(reqs) || err != nil {
+		t.Fatalf("Submit = %d, %v; want %d, nil", n, err, len(reqs))
+	}
+	if k.Outstanding() != 0 {
+		t.Fatalf("the kernel keeps %d jobs of refused requests", k.Outstanding())
+	}
+	seen := map[*Request]bool{}
+	for _, r := range drain(t, c, len(reqs)) {
+		seen[r] = true
+		if _, err := r.Result(); !errors.Is(err, syscall.EOPNOTSUPP) {
+			t.Errorf("%v Result: %v, want EOPNOTSUPP", r.op, err)
+		}
+	}
+	if len(seen) != len(reqs) {
+		t.Fatalf("%d distinct requests came back, want %d", len(seen), len(reqs))
+	}
+}
+
+// Other processes hold every system-wide slot (vfs.aio.max_aio_queue) while
+// this context has nothing in flight: Submit reports ErrAgain, the request
+// stays Prepared and is neither lost nor counted; once the slots are freed
+// it goes through and comes back once.
+func TestKqueueSystemQueueFull(t *testing.T) {
+	k := kqModel(t)
+	c := kqContext(t, Config{})
+	f := kqFile(t, 4096)
+	release := k.System().Occupy(k.System().Free())
+	defer release()
+	reqs := kqPrepared(t, f, 3)
+	flush := NewRequest()
+	if err := flush.PrepareFlush(f, nil); err != nil {
+		t.Fatal(err)
+	}
+	reqs = append(reqs, flush)
+	n, err := c.Submit(reqs...)
+	if n != 0 || !errors.Is(err, ErrAgain) || !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("Submit at the system limit = %d, %v; want 0, ErrAgain", n, err)
+	}
+	if s := kqStates(reqs); s[Prepared] != len(reqs) {
+		t.Fatalf("states at the system limit: %v", s)
+	}
+	if k.Outstanding() != 0 || pin.Live() != 0 {
+		t.Fatalf("%d jobs in the kernel, %d pins live", k.Outstanding(), pin.Live())
+	}
+	if got, err := c.Wait(kqLongCtx(t), 0, make([]*Request, 4)); got != 0 || !errors.Is(err, ErrNoRequests) {
+		t.Fatalf("Wait = %d, %v; want 0, ErrNoRequests (nothing counted in flight)", got, err)
+	}
+	release()
+	if n, err := c.Submit(reqs...); n != len(reqs) || err != nil {
+		t.Fatalf("resubmit = %d, %v", n, err)
+	}
+	seen := map[*Request]int{}
+	for _, r := range drain(t, c, len(reqs)) {
+		seen[r]++
+		if _, err := r.Result(); err != nil {
+			t.Fatalf("Result: %v", err)
+		}
+	}
+	if len(seen) != len(reqs) {
+		t.Fatalf("%d distinct requests came back, want %d", len(seen), len(reqs))
+	}
+}
+
+// The queue limit (also lio_listio's) lowered at run time below the
+// context's batch size: lio_listio refuses the whole list with EINVAL. No
+// request may fail for that; the backend cuts the list at the new limit,
+// the requests the queue cannot take stay Prepared with ErrAgain, and all
+// go through once the queue drains.
+func TestKqueueListLimitLowered(t *testing.T) {
+	k := kqModel(t)
+	c := kqContext(t, Config{})
+	f := kqFile(t, 4096)
+	const lowered = 8
+	if c.be.batchMax() <= lowered*2 {
+		t.Fatalf("batch size %d too small for the test", c.be.batchMax())
+	}
+	if err := k.SetSysctl("vfs.aio.max_aio_queue_per_proc", lowered); err != nil {
+		t.Fatal(err)
+	}
+	defer k.SetSysctl("vfs.aio.max_aio_queue_per_proc", fbsdmodel.MAX_AIO_QUEUE_PER_PROC)
+	reqs := kqPrepared(t, f, 2*lowered+3)
+	done := 0
+	for rest := reqs; len(rest) > 0; {
+		n, err := c.Submit(rest...)
+		if err != nil && !errors.Is(err, ErrAgain) {
+			t.Fatalf("Submit: %v", err)
+		}
+		for _, r := range drain(t, c, n) {
+			if _, err := r.Result(); err != nil {
+				t.Fatalf("request %d: %v", r.User().(int), err)
+			}
+			done++
+		}
+		if n == 0 || n > lowered {
+			t.Fatalf("Submit accepted %d of %d, with nothing in flight and a queue of %d", n, len(rest), lowered)
+		}
+		var left []*Request
+		for _, r := range rest {
+			if r.State() == Prepared {
+				left = append(left, r)
+			}
+		}
+		rest = left
+	}
+	if done != len(reqs) {
+		t.Fatalf("%d requests came back, want %d", done, len(reqs))
+	}
+	if b := c.be.batchMax(); b != lowered {
+		t.Fatalf("batchMax = %d after the limit was lowered to %d", b, lowered)
+	}
 }

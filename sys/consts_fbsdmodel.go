@@ -24,4 +24,7 @@ const (
 	NOTE_TRIGGER = 0x1000000
 
 	O_SYNC = 0x80
+
+	// KQUEUE_CLOEXEC is kqueuex's close-on-exec flag (sys/event.h, 14.0).
+	KQUEUE_CLOEXEC = 0x1
 )

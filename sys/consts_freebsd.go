@@ -25,4 +25,7 @@ const (
 	NOTE_TRIGGER = unix.NOTE_TRIGGER
 
 	O_SYNC = unix.O_SYNC
+
+	// KQUEUE_CLOEXEC is kqueuex's close-on-exec flag (sys/event.h, 14.0).
+	KQUEUE_CLOEXEC = 0x1
 )

@@ -64,6 +64,10 @@ func AioSuspend(list []*Aiocb, timeout *Timespec) error {
 // Kqueue is kqueue; see Kqueue in syscalls_freebsd.go (here a host descriptor unix.Close closes).
 func Kqueue() (int, error) { return fbsdmodel.Default().Kqueue() }
 
+// Kqueuex is kqueuex; see Kqueuex in syscalls_freebsd.go (the model answers
+// ENOSYS, and records a violation, when it plays 13.x).
+func Kqueuex(flags uint32) (int, error) { return fbsdmodel.Default().Kqueuex(flags) }
+
 // Kevent is kevent; see Kevent in syscalls_freebsd.go.
 func Kevent(kq int, changes, events []Kevent_t, timeout *Timespec) (int, error) {
 	var c, ev unsafe.Pointer
@@ -78,3 +82,6 @@ func Kevent(kq int, changes, events []Kevent_t, timeout *Timespec) (int, error) 
 
 // SysctlUint32 reads a sysctl of the model; see SysctlUint32 in syscalls_freebsd.go.
 func SysctlUint32(name string) (uint32, error) { return fbsdmodel.Default().SysctlUint32(name) }
+
+// Osreldate is the model's kern.osreldate; see Osreldate in syscalls_freebsd.go.
+func Osreldate() (int, error) { return fbsdmodel.Default().Osreldate(), nil }

@@ -9,10 +9,12 @@ import (
 )
 
 // System call numbers x/sys/unix v0.50 lacks, from FreeBSD's
-// sys/kern/syscalls.master (13.0 and later).
+// sys/kern/syscalls.master: aio_writev and aio_readv from 13.0, kqueuex from
+// 14.0.
 const (
 	SYS_AIO_WRITEV = 578
 	SYS_AIO_READV  = 579
+	SYS_KQUEUEX    = 583
 )
 
 // LioListio submits list in one call. With LIO_NOWAIT it does not block; each
@@ -109,9 +111,18 @@ func AioSuspend(list []*Aiocb, timeout *Timespec) error {
 	return errnoErr(e)
 }
 
-// Kqueue creates a kqueue. It does not block.
+// Kqueue creates a kqueue, not close-on-exec. It does not block.
 func Kqueue() (int, error) {
 	r, _, e := unix.Syscall(unix.SYS_KQUEUE, 0, 0, 0)
+	return int(r), errnoErr(e)
+}
+
+// Kqueuex creates a kqueue; flags KQUEUE_CLOEXEC makes it close-on-exec
+// atomically. FreeBSD 14.0 and later only: on 13.x the system call does not
+// exist and the kernel answers ENOSYS and sends SIGSYS, which kills a Go
+// program, so callers must check Osreldate first. It does not block.
+func Kqueuex(flags uint32) (int, error) {
+	r, _, e := unix.Syscall(SYS_KQUEUEX, uintptr(flags), 0, 0)
 	return int(r), errnoErr(e)
 }
 
@@ -133,6 +144,13 @@ func Kevent(kq int, changes, events []Kevent_t, timeout *Timespec) (int, error) 
 
 // SysctlUint32 reads an unsigned 32-bit sysctl by name.
 func SysctlUint32(name string) (uint32, error) { return unix.SysctlUint32(name) }
+
+// Osreldate reads the sysctl kern.osreldate: the running kernel's release,
+// such as 1302000 for 13.2 or 1400000 for 14.0.
+func Osreldate() (int, error) {
+	v, err := unix.SysctlUint32("kern.osreldate")
+	return int(int32(v)), err
+}
 
 func aiocbCall(trap uintptr, cb *Aiocb) error {
 	_, _, e := unix.Syscall(trap, uintptr(unsafe.Pointer(cb)), 0, 0)

@@ -54,7 +54,12 @@ const (
 
 	IOV_MAX = 1024
 
+	KQUEUE_CLOEXEC = 0x1 // kqueuex(2) flag (sys/event.h)
+
+	MAX_AIO_QUEUE_PER_PROC = 256  // vfs.aio.max_aio_queue_per_proc default
+	MAX_AIO_QUEUE          = 1024 // vfs.aio.max_aio_queue default
+
 	sigMax   = 128       // _SIG_MAXSIG
 	ssizeMax = 1<<63 - 1 // IOSIZE_MAX
-	maxAIO   = 32        // vfs.aio.max_aio_per_proc
+	maxAIO   = 32        // vfs.aio.max_aio_per_proc default
 )

@@ -14,6 +14,11 @@
 // unreturned jobs, uncollected completions, interfaces the project must not
 // use); Violations and Check report them.
 //
+// It plays one FreeBSD release (Config.Osreldate, kern.osreldate): 13.x
+// below 1400000, which refuses vectored lio_listio entries and lacks
+// kqueuex, else 14.0 and later. Default takes the release, and whether
+// files are on non-local mounts, from the environment (ConfigFromEnv).
+//
 // The model needs 64-bit little-endian pointers (amd64, arm64), as the
 // layouts it reads do.
 package fbsdmodel

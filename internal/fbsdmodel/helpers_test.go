@@ -89,17 +89,34 @@ func newEnv(t *testing.T, cfg Config) *env {
 	e := &env{t: t, k: New(cfg)}
 	e.f = e.file(os.O_RDWR)
 	e.fd = int(e.f.Fd())
-	kq, err := e.k.Kqueue()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.kq = kq
+	e.kq = e.kqueue()
 	t.Cleanup(func() {
 		e.k.Close()
 		e.pins.Unpin()
 		unix.Close(e.kq)
 	})
 	return e
+}
+
+// kqueue returns a close-on-exec kqueue, made as the release the kernel
+// plays allows.
+func (e *env) kqueue() int {
+	e.t.Helper()
+	if e.k.Osreldate() >= Osreldate14 {
+		kq, err := e.k.Kqueuex(KQUEUE_CLOEXEC)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return kq
+	}
+	kq, err := e.k.Kqueue()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := unix.FcntlInt(uintptr(kq), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		e.t.Fatal(err)
+	}
+	return kq
 }
 
 // file opens the env's data file (created on first use) with flag.

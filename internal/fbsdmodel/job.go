@@ -20,14 +20,15 @@ const (
 
 // job is the kernel's struct kaiocb.
 type job struct {
-	uaddr uintptr        // the user aiocb's address: the job's identity (§A.3)
-	ucb   unsafe.Pointer // the same address, for the writes of aio_return (§A)
-	kcb   kaiocb         // the kernel copy (§A.2)
-	op    int            // LIO_READ, LIO_WRITE, LIO_READV, LIO_WRITEV, LIO_SYNC, LIO_DSYNC
-	fd    int            // aio_fildes: what aio_cancel and aio_fsync match on (§C, §E)
-	file  int            // a host descriptor of its own, held until the job is freed (§F)
-	iov   []byte         // for LIO_READV/LIO_WRITEV: the iovec array copied in (§A.2)
-	seq   uint64
+	uaddr  uintptr        // the user aiocb's address: the job's identity (§A.3)
+	ucb    unsafe.Pointer // the same address, for the writes of aio_return (§A)
+	kcb    kaiocb         // the kernel copy (§A.2)
+	op     int            // LIO_READ, LIO_WRITE, LIO_READV, LIO_WRITEV, LIO_SYNC, LIO_DSYNC
+	fd     int            // aio_fildes: what aio_cancel and aio_fsync match on (§C, §E)
+	file   int            // a host descriptor of its own, held until the job is freed (§F)
+	iov    []byte         // for LIO_READV/LIO_WRITEV: the iovec array copied in (§A.2)
+	stream bool           // a pipe, FIFO or tty (unsafe AIO): no offset
+	seq    uint64
 
 	state   jobState
 	status  int64
@@ -72,6 +73,7 @@ func (k *Kernel) freeLocked(j *job) {
 		k.jobs[j.uaddr] = list
 	}
 	k.njobs--
+	k.cfg.System.add(-1)
 	if j.kn != nil {
 		j.kn.drop()
 		j.kn = nil

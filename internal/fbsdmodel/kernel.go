@@ -4,6 +4,7 @@ package fbsdmodel
 
 import (
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -24,7 +25,35 @@ type Config struct {
 	// Seed seeds the choices the kernel makes at random (which queued job a
 	// worker takes, when EINTR strikes). 0 means a seed from the clock.
 	Seed int64
+	// Osreldate is kern.osreldate, the FreeBSD release the model plays.
+	// Below Osreldate14 it is 13.x: lio_listio refuses LIO_READV and
+	// LIO_WRITEV entries (§B) and kqueuex does not exist (§G, §H). 0 means
+	// Osreldate15.
+	Osreldate int
+	// MaxAIOPerProc is vfs.aio.max_aio_per_proc: how many of the process's
+	// jobs the workers run at once. Further jobs wait queued; it never
+	// causes EAGAIN (aio_selectjob, §D). 0 means 32.
+	MaxAIOPerProc int
+	// System is the machine the process runs on, whose system-wide queue
+	// limit (vfs.aio.max_aio_queue) every Kernel sharing it counts against.
+	// nil means a System of its own with the default limit.
+	System *System
+	// NonLocal puts every regular file and directory on a non-local mount
+	// (NFS, SMB, FUSE), where AIO is unsafe (§F.4). SetNonLocal marks single
+	// files.
+	NonLocal bool
+	// EnableUnsafe is vfs.aio.enable_unsafe: AIO on unsafe files (non-local
+	// mounts, pipes, FIFOs, ttys) is served instead of refused with
+	// EOPNOTSUPP (§F.4).
+	EnableUnsafe bool
 }
+
+// kern.osreldate values of the releases the model tells apart.
+const (
+	Osreldate13 = 1302000 // 13.2-RELEASE: vectored jobs only through aio_readv/aio_writev
+	Osreldate14 = 1400000 // 14.0: LIO_READV/LIO_WRITEV in lio_listio (D31627), kqueuex
+	Osreldate15 = 1500000 // 15.0
+)
 
 // Kernel is one modelled FreeBSD kernel serving one process. Its methods are
 // the system calls, taking user memory as unsafe.Pointer; all are safe for
@@ -46,6 +75,12 @@ type Kernel struct {
 
 	kqs map[int]*kqueue // by descriptor
 
+	// Sysctls a test may change at run time (SetSysctl).
+	maxQueuePerProc int // vfs.aio.max_aio_queue_per_proc = p1003_1b.aio_listio_max
+	maxAIOPerProc   int // vfs.aio.max_aio_per_proc
+	enableUnsafe    bool
+	nonLocal        map[fileID]bool // files on non-local mounts (SetNonLocal)
+
 	held, stalled int
 	closed        bool
 	failNext      syscall.Errno
@@ -58,10 +93,19 @@ type Kernel struct {
 // New starts a Kernel and its workers.
 func New(cfg Config) *Kernel {
 	if cfg.MaxQueuePerProc <= 0 {
-		cfg.MaxQueuePerProc = 256
+		cfg.MaxQueuePerProc = MAX_AIO_QUEUE_PER_PROC
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
+	}
+	if cfg.Osreldate <= 0 {
+		cfg.Osreldate = Osreldate15
+	}
+	if cfg.MaxAIOPerProc <= 0 {
+		cfg.MaxAIOPerProc = maxAIO
+	}
+	if cfg.System == nil {
+		cfg.System = NewSystem(0)
 	}
 	cfg.EINTRPercent = min(max(cfg.EINTRPercent, 0), 100)
 	if cfg.Seed == 0 {
@@ -75,6 +119,11 @@ func New(cfg Config) *Kernel {
 		kqs:     make(map[int]*kqueue),
 		stats:   Stats{KnoteFlags: make(map[uint16]int)},
 		failFd:  make(map[int]syscall.Errno),
+
+		maxQueuePerProc: cfg.MaxQueuePerProc,
+		maxAIOPerProc:   cfg.MaxAIOPerProc,
+		enableUnsafe:    cfg.EnableUnsafe,
+		nonLocal:        make(map[fileID]bool),
 	}
 	k.work = sync.NewCond(&k.mu)
 	for range cfg.Workers {
@@ -89,9 +138,21 @@ var (
 )
 
 // Default returns the process-wide Kernel the sys package calls: the default
-// limits, and EINTR on 10% of blocking kevent calls. It is never closed.
+// limits, EINTR on 10% of blocking kevent calls, and the release and mounts
+// the environment selects (see ConfigFromEnv). It is never closed. An
+// environment variable it cannot read is recorded as a violation, so that
+// every test checking the model reports it.
 func Default() *Kernel {
-	defaultOnce.Do(func() { defaultKernel = New(Config{EINTRPercent: 10}) })
+	defaultOnce.Do(func() {
+		cfg, err := ConfigFromEnv()
+		cfg.EINTRPercent = 10
+		defaultKernel = New(cfg)
+		if err != nil {
+			defaultKernel.mu.Lock()
+			defaultKernel.violateLocked("%s", strings.TrimPrefix(err.Error(), "fbsdmodel: "))
+			defaultKernel.mu.Unlock()
+		}
+	})
 	return defaultKernel
 }
 

@@ -30,6 +30,9 @@ func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events uns
 	if q == nil {
 		return -1, unix.EBADF
 	}
+	if nchanges > 0 {
+		k.checkCloexecLocked(q)
+	}
 	n := 0
 	for i := range nchanges {
 		ch := loadKevent(changes, i)

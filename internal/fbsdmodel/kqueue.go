@@ -15,6 +15,8 @@ type kqueue struct {
 	knotes   map[knoteKey]*knote
 	active   []*knote // events waiting to be collected, oldest first
 	closed   bool
+
+	cloexecChecked bool // checkCloexecLocked has judged it
 }
 
 type knoteKey struct {
@@ -39,9 +41,34 @@ type knote struct {
 }
 
 // Kqueue is kqueue(2). The descriptor it returns is a host descriptor that
-// unix.Close closes; the kernel notices the close at its next call.
-func (k *Kernel) Kqueue() (int, error) {
-	fd, err := unix.MemfdCreate("fbsdmodel-kqueue", unix.MFD_CLOEXEC)
+// unix.Close closes; the kernel notices the close at its next call. Like
+// FreeBSD's it is not close-on-exec: a program sets FD_CLOEXEC itself (with
+// fcntl on the host descriptor), or uses Kqueuex.
+func (k *Kernel) Kqueue() (int, error) { return k.newKqueue(0) }
+
+// Kqueuex is kqueuex(2) (14.0 and later, §G, §H): flags 0 or KQUEUE_CLOEXEC,
+// anything else EINVAL. Below Osreldate14 the system call does not exist:
+// ENOSYS, recorded as a violation, since FreeBSD also sends SIGSYS, which
+// kills a Go program.
+func (k *Kernel) Kqueuex(flags uint32) (int, error) {
+	if k.cfg.Osreldate < Osreldate14 {
+		k.mu.Lock()
+		k.violateLocked("kqueuex called on FreeBSD %d, which lacks it (ENOSYS and SIGSYS, §H)", k.cfg.Osreldate)
+		k.mu.Unlock()
+		return -1, unix.ENOSYS
+	}
+	if flags&^KQUEUE_CLOEXEC != 0 {
+		return -1, unix.EINVAL
+	}
+	var mfd int
+	if flags&KQUEUE_CLOEXEC != 0 {
+		mfd = unix.MFD_CLOEXEC
+	}
+	return k.newKqueue(mfd)
+}
+
+func (k *Kernel) newKqueue(memfdFlags int) (int, error) {
+	fd, err := unix.MemfdCreate("fbsdmodel-kqueue", memfdFlags)
 	if err != nil {
 		return -1, err
 	}
@@ -54,6 +81,22 @@ func (k *Kernel) Kqueue() (int, error) {
 	defer k.mu.Unlock()
 	k.kqs[fd] = &kqueue{fd: fd, dev: uint64(st.Dev), ino: st.Ino, knotes: make(map[knoteKey]*knote)}
 	return fd, nil
+}
+
+// checkCloexecLocked records, once per kqueue, that a kqueue the program
+// uses is not close-on-exec: a child started by exec would inherit it (and
+// keep its knotes alive).
+func (k *Kernel) checkCloexecLocked(q *kqueue) {
+	if q.cloexecChecked {
+		return
+	}
+	fl, err := unix.FcntlInt(uintptr(q.fd), unix.F_GETFD, 0)
+	if err != nil || fl&unix.FD_CLOEXEC != 0 {
+		q.cloexecChecked = err == nil
+		return
+	}
+	q.cloexecChecked = true
+	k.violateLocked("kqueue %d is used without close-on-exec (kqueuex(KQUEUE_CLOEXEC), or FD_CLOEXEC right after kqueue, §G)", q.fd)
 }
 
 // sweepLocked notices kqueues whose descriptor was closed (kqueue_close ->

@@ -23,7 +23,8 @@ type lioJob struct {
 // list are queued or rejected one by one, NULL entries skipped, each
 // outcome stored in its aiocb; the error is EIO if an entry failed with
 // anything but EAGAIN, else EAGAIN if one hit the queue limit. A mode other
-// than LIO_WAIT or LIO_NOWAIT, or n outside [0, MaxQueuePerProc], is EINVAL
+// than LIO_WAIT or LIO_NOWAIT, or n outside [0, max_aio_queue_per_proc] (as
+// it is at the time of the call, see SetSysctl), is EINVAL
 // with nothing touched. LIO_WAIT returns once every queued entry completed;
 // each still needs aio_return. sig (LIO_NOWAIT only) is the list's own
 // notification; SIGEV_KEVENT there (EVFILT_LIO) is served but recorded as a
@@ -32,11 +33,11 @@ func (k *Kernel) LioListio(mode int, list unsafe.Pointer, n int, sig unsafe.Poin
 	if mode != LIO_WAIT && mode != LIO_NOWAIT {
 		return unix.EINVAL
 	}
-	if n < 0 || n > k.cfg.MaxQueuePerProc {
-		return unix.EINVAL
-	}
 	k.enter()
 	defer k.mu.Unlock()
+	if n < 0 || n > k.maxQueuePerProc {
+		return unix.EINVAL
+	}
 	lj := &lioJob{}
 	if sig != nil && mode == LIO_NOWAIT {
 		if e := k.listSigLocked(lj, list, sig); e != 0 {

@@ -89,7 +89,10 @@ func TestSysctl(t *testing.T) {
 		{"p1003_1b.aio_listio_max", 77, nil},
 		{"vfs.aio.max_aio_per_proc", 32, nil},
 		{"vfs.aio.num_queue_count", 0, nil},
-		{"vfs.aio.max_aio_queue", 0, unix.ENOENT},
+		{"vfs.aio.max_aio_queue", 1024, nil},
+		{"vfs.aio.enable_unsafe", 0, nil},
+		{"kern.osreldate", Osreldate15, nil},
+		{"vfs.aio.max_aio_queue_per_pro", 0, unix.ENOENT},
 	}
 	for _, c := range cases {
 		if v, err := e.k.SysctlUint32(c.name); v != c.want || err != c.err {

@@ -44,6 +44,9 @@ func (k *Kernel) AioFsync(op int, cb unsafe.Pointer) error {
 func (k *Kernel) submit(cb unsafe.Pointer, op int) error {
 	k.enter()
 	defer k.mu.Unlock()
+	if op == LIO_READV || op == LIO_WRITEV {
+		k.stats.VectoredCalls++
+	}
 	return errOf(k.aqueueLocked(cb, op, nil))
 }
 
@@ -74,7 +77,7 @@ func (k *Kernel) aqueueLocked(ucb unsafe.Pointer, op int, lj *lioJob) syscall.Er
 // admitLocked checks the limits, copies the aiocb in and validates it,
 // returning the job, or nil and the errno (0 for a LIO_NOP).
 func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
-	if k.njobs >= k.cfg.MaxQueuePerProc { // §A.2, §D
+	if k.cfg.System.full() || k.njobs >= k.maxQueuePerProc { // §A.2, §D
 		return nil, unix.EAGAIN
 	}
 	j := &job{uaddr: uintptr(ucb), ucb: ucb}
@@ -95,21 +98,22 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	}
 	if op == LIO_NOP {
 		op = c.opcode()
-		switch op { // §B: lio_listio accepts only these opcodes
-		case LIO_NOP, LIO_READ, LIO_WRITE, LIO_READV, LIO_WRITEV:
-		default:
+		if op == LIO_READV || op == LIO_WRITEV {
+			k.stats.VectoredListEntries++
+		}
+		if !k.listOpcode(op) {
 			return nil, unix.EINVAL
 		}
 	} else {
 		c.setOpcode(op)
 	}
 	j.op, j.fd = op, c.fildes()
-	kind, e := checkFile(j.fd, op)
+	f, e := checkFile(j.fd, op)
 	if e != 0 {
 		return nil, e
 	}
 	rw := op == LIO_READ || op == LIO_WRITE || op == LIO_READV || op == LIO_WRITEV
-	if rw && c.offset() < 0 && kind != unix.S_IFCHR { // §F.5
+	if rw && c.offset() < 0 && f.kind != unix.S_IFCHR { // §F.5
 		return nil, unix.EINVAL
 	}
 	if op == LIO_READV || op == LIO_WRITEV {
@@ -127,10 +131,12 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 		if j.kq = k.kqs[c.sigKqueue()]; j.kq == nil { // §B: not a kqueue
 			return nil, unix.EBADF
 		}
+		k.checkCloexecLocked(j.kq)
 	}
-	if kind != unix.S_IFREG && kind != unix.S_IFDIR { // §F.4: unsafe AIO is off
+	if !k.safeLocked(f) && !k.enableUnsafe { // §F.4
 		return nil, unix.EOPNOTSUPP
 	}
+	j.stream = f.kind != unix.S_IFREG && f.kind != unix.S_IFDIR && f.kind != unix.S_IFBLK
 	file, err := unix.FcntlInt(uintptr(j.fd), unix.F_DUPFD_CLOEXEC, 0) // §F: the job's own reference
 	if err != nil {
 		return nil, err.(syscall.Errno)
@@ -139,33 +145,65 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	return j, 0
 }
 
+// listOpcode is aio_aqueue's opcode switch for lio_listio entries (§B):
+// LIO_READV and LIO_WRITEV only from 14.0 on.
+func (k *Kernel) listOpcode(op int) bool {
+	switch op {
+	case LIO_NOP, LIO_READ, LIO_WRITE:
+		return true
+	case LIO_READV, LIO_WRITEV:
+		return k.cfg.Osreldate >= Osreldate14
+	}
+	return false
+}
+
+// fileInfo is what submission learns of a descriptor's file.
+type fileInfo struct {
+	kind uint32 // S_IFREG, S_IFIFO, ...
+	id   fileID
+}
+
+// fileID names a file across descriptors: its device and inode.
+type fileID struct{ dev, ino uint64 }
+
 // checkFile is fget_read/fget_write/fget (§F.5): the descriptor must be open,
-// not O_PATH, and open for the direction of op. It returns the file type.
-func checkFile(fd, op int) (uint32, syscall.Errno) {
+// not O_PATH, and open for the direction of op. A sync needs a vnode (§E),
+// which pipes and sockets lack.
+func checkFile(fd, op int) (fileInfo, syscall.Errno) {
 	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 	if err != nil || fl&unix.O_PATH != 0 {
-		return 0, unix.EBADF
+		return fileInfo{}, unix.EBADF
 	}
 	acc := fl & unix.O_ACCMODE
 	switch op {
 	case LIO_READ, LIO_READV:
 		if acc == unix.O_WRONLY {
-			return 0, unix.EBADF
+			return fileInfo{}, unix.EBADF
 		}
 	case LIO_WRITE, LIO_WRITEV:
 		if acc == unix.O_RDONLY {
-			return 0, unix.EBADF
+			return fileInfo{}, unix.EBADF
 		}
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return 0, unix.EBADF
+		return fileInfo{}, unix.EBADF
 	}
-	kind := st.Mode & unix.S_IFMT
-	if (op == LIO_SYNC || op == LIO_DSYNC) && kind == unix.S_IFSOCK { // §E: not a vnode
-		return 0, unix.EINVAL
+	f := fileInfo{kind: st.Mode & unix.S_IFMT, id: fileID{uint64(st.Dev), st.Ino}}
+	if (op == LIO_SYNC || op == LIO_DSYNC) && (f.kind == unix.S_IFSOCK || isPipe(fd, f.kind)) { // §E: no vnode
+		return fileInfo{}, unix.EINVAL
 	}
-	return kind, 0
+	return f, 0
+}
+
+// isPipe tells an anonymous pipe (no vnode on FreeBSD) from a FIFO (a vnode
+// on some file system); Linux reports S_IFIFO for both.
+func isPipe(fd int, kind uint32) bool {
+	if kind != unix.S_IFIFO {
+		return false
+	}
+	var fs unix.Statfs_t
+	return unix.Fstatfs(fd, &fs) == nil && fs.Type == unix.PIPEFS_MAGIC
 }
 
 // copyinIovLocked copies the iovec array in (§A.2, copyinuio): the user may
@@ -203,6 +241,7 @@ func (k *Kernel) enqueueLocked(j *job, lj *lioJob) {
 	j.seq = k.seq
 	k.jobs[j.uaddr] = append(k.jobs[j.uaddr], j)
 	k.njobs++
+	k.cfg.System.add(1)
 	if j.kq != nil {
 		j.kn = j.kq.registerAIO(j)
 		k.stats.KnoteFlags[j.kcb.kevFlags()]++

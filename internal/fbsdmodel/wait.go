@@ -46,15 +46,15 @@ func (k *Kernel) AioWaitcomplete(cbp unsafe.Pointer, timeout unsafe.Pointer) (in
 
 // AioSuspend is aio_suspend(2) (§G): it returns nil as soon as one of the n
 // aiocbs at list has finished, or at once when the kernel knows none of
-// them; timing out is EAGAIN, n outside [0, MaxQueuePerProc] EINVAL. It does
-// not collect. Every call is recorded as a violation: the project must not
-// use it.
+// them; timing out is EAGAIN, n outside [0, max_aio_queue_per_proc] EINVAL.
+// It does not collect. Every call is recorded as a violation: the project
+// must not use it.
 func (k *Kernel) AioSuspend(list unsafe.Pointer, n int, timeout unsafe.Pointer) error {
-	if n < 0 || n > k.cfg.MaxQueuePerProc {
-		return unix.EINVAL
-	}
 	k.enter()
 	defer k.mu.Unlock()
+	if n < 0 || n > k.maxQueuePerProc {
+		return unix.EINVAL
+	}
 	k.violateLocked("aio_suspend called: it cannot be woken (§G)")
 	poll, deadline, e := readTimeout(timeout)
 	if e != 0 {

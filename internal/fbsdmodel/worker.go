@@ -15,7 +15,7 @@ func (k *Kernel) worker() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for {
-		for !k.closed && (k.held > 0 || len(k.queue) == 0) {
+		for !k.closed && (k.held > 0 || len(k.queue) == 0 || k.running >= k.maxAIOPerProc) { // aio_selectjob (§D)
 			k.work.Wait()
 		}
 		if k.closed {
@@ -27,6 +27,7 @@ func (k *Kernel) worker() {
 		k.queue = k.queue[:len(k.queue)-1]
 		j.state = running // §C: from here on aio_cancel answers AIO_NOTCANCELED
 		k.running++
+		k.stats.MaxRunning = max(k.stats.MaxRunning, k.running)
 		for k.stalled > 0 && !k.closed {
 			k.work.Wait()
 		}
@@ -35,6 +36,7 @@ func (k *Kernel) worker() {
 		status, e := j.run(fail)
 		k.mu.Lock()
 		k.running--
+		k.work.Signal() // a job held back by max_aio_per_proc may run now
 		k.completeLocked(j, status, e)
 	}
 }
@@ -73,19 +75,23 @@ func (j *job) run(fail syscall.Errno) (int64, syscall.Errno) {
 	for {
 		var r uintptr
 		var e syscall.Errno
-		switch j.op {
-		case LIO_READ:
-			r, _, e = unix.Syscall6(unix.SYS_PREAD64, uintptr(j.file), j.kcb.buf(), uintptr(j.kcb.nbytes()), uintptr(j.kcb.offset()), 0, 0)
-		case LIO_WRITE:
-			r, _, e = unix.Syscall6(unix.SYS_PWRITE64, uintptr(j.file), j.kcb.buf(), uintptr(j.kcb.nbytes()), uintptr(j.kcb.offset()), 0, 0)
-		case LIO_READV:
-			r, _, e = unix.Syscall6(unix.SYS_PREADV, uintptr(j.file), uintptr(unsafe.Pointer(unsafe.SliceData(j.iov))), uintptr(j.kcb.nbytes()), uintptr(j.kcb.offset()), 0, 0)
-		case LIO_WRITEV:
-			r, _, e = unix.Syscall6(unix.SYS_PWRITEV, uintptr(j.file), uintptr(unsafe.Pointer(unsafe.SliceData(j.iov))), uintptr(j.kcb.nbytes()), uintptr(j.kcb.offset()), 0, 0)
-		case LIO_SYNC:
-			_, _, e = unix.Syscall(unix.SYS_FSYNC, uintptr(j.file), 0, 0)
-		case LIO_DSYNC:
-			_, _, e = unix.Syscall(unix.SYS_FDATASYNC, uintptr(j.file), 0, 0)
+		if j.stream {
+			r, e = j.runStream()
+		} else {
+			switch j.op {
+			case LIO_READ:
+				r, _, e = unix.Syscall6(unix.SYS_PREAD64, uintptr(j.file), j.kcb.buf(), uintptr(j.kcb.nbytes()), uintptr(j.kcb.offset()), 0, 0)
+			case LIO_WRITE:
+				r, _, e = unix.Syscall6(unix.SYS_PWRITE64, uintptr(j.file), j.kcb.buf(), uintptr(j.kcb.nbytes()), uintptr(j.kcb.offset()), 0, 0)
+			case LIO_READV:
+				r, _, e = unix.Syscall6(unix.SYS_PREADV, uintptr(j.file), uintptr(unsafe.Pointer(unsafe.SliceData(j.iov))), uintptr(j.kcb.nbytes()), uintptr(j.kcb.offset()), 0, 0)
+			case LIO_WRITEV:
+				r, _, e = unix.Syscall6(unix.SYS_PWRITEV, uintptr(j.file), uintptr(unsafe.Pointer(unsafe.SliceData(j.iov))), uintptr(j.kcb.nbytes()), uintptr(j.kcb.offset()), 0, 0)
+			case LIO_SYNC:
+				_, _, e = unix.Syscall(unix.SYS_FSYNC, uintptr(j.file), 0, 0)
+			case LIO_DSYNC:
+				_, _, e = unix.Syscall(unix.SYS_FDATASYNC, uintptr(j.file), 0, 0)
+			}
 		}
 		switch e {
 		case 0:
@@ -96,6 +102,25 @@ func (j *job) run(fail syscall.Errno) (int64, syscall.Errno) {
 			return -1, e
 		}
 	}
+}
+
+// runStream is run for a pipe, FIFO or tty, which have no offset: fo_read
+// and fo_write ignore it (unsafe AIO, §F.4).
+func (j *job) runStream() (uintptr, syscall.Errno) {
+	var r uintptr
+	var e syscall.Errno
+	switch j.op {
+	case LIO_READ:
+		r, _, e = unix.Syscall(unix.SYS_READ, uintptr(j.file), j.kcb.buf(), uintptr(j.kcb.nbytes()))
+	case LIO_WRITE:
+		r, _, e = unix.Syscall(unix.SYS_WRITE, uintptr(j.file), j.kcb.buf(), uintptr(j.kcb.nbytes()))
+	case LIO_READV:
+		r, _, e = unix.Syscall(unix.SYS_READV, uintptr(j.file), uintptr(unsafe.Pointer(unsafe.SliceData(j.iov))), uintptr(j.kcb.nbytes()))
+	case LIO_WRITEV:
+		r, _, e = unix.Syscall(unix.SYS_WRITEV, uintptr(j.file), uintptr(unsafe.Pointer(unsafe.SliceData(j.iov))), uintptr(j.kcb.nbytes()))
+	case LIO_SYNC, LIO_DSYNC: // a FIFO's vnode: nothing to write back
+	}
+	return r, e
 }
 
 // completeLocked is aio_complete + aio_bio_done_notify: the result goes into
