@@ -366,6 +366,7 @@ func (f *File) directVectored(op opcode, bufs [][]byte, off int64) (int, error) 
 	}
 	done, want := 0, vecLen(bufs)
 	for done < want {
+		bufs = vecAdvance(bufs, 0) // empty buffers first would fill a chunk with nothing
 		n, err := once(f, bufs[:min(len(bufs), maxIovecs)], off+int64(done))
 		done += n
 		if err != nil {

@@ -29,6 +29,9 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 	}
 	total := 0
 	for {
+		if op == opReadv || op == opWritev {
+			bufs = vecAdvance(bufs, 0) // empty buffers first would fill a chunk with nothing
+		}
 		var perr error
 		switch op {
 		case opRead:

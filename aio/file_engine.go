@@ -319,6 +319,12 @@ func (e *Engine) flushLocked() {
 func (e *Engine) submit() (accepted, again int) {
 	n, err := e.c.Submit(e.batch...)
 	clear(e.batch)
+	if n == 0 && err != nil && !errors.Is(err, ErrAgain) && len(e.subs) > 1 {
+		// Submit refused the whole call for one request's sake (a file
+		// closed behind its File's back): offer each alone, so that only
+		// the calls at fault fail.
+		return e.submitEach()
+	}
 	retry := errors.Is(err, ErrAgain)
 	for _, fr := range e.subs {
 		// A request Submit accepted is Submitted, or already Completed if
@@ -333,6 +339,35 @@ func (e *Engine) submit() (accepted, again int) {
 			continue
 		}
 		if retry {
+			e.subs[again] = fr
+			again++
+			continue
+		}
+		fr.refusal = err
+		fr.ready <- struct{}{}
+	}
+	return accepted, again
+}
+
+// submitEach submits the gathered requests one by one; after an ErrAgain
+// the rest wait for room, in their order.
+func (e *Engine) submitEach() (accepted, again int) {
+	full := false
+	for _, fr := range e.subs {
+		var err error
+		if !full {
+			var n int
+			if n, err = e.c.Submit(fr.r); n == 1 {
+				accepted++
+				if fr.canceled.Load() {
+					_ = fr.r.Cancel()
+				}
+				fr.release()
+				continue
+			}
+			full = errors.Is(err, ErrAgain)
+		}
+		if full {
 			e.subs[again] = fr
 			again++
 			continue
