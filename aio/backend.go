@@ -75,11 +75,3 @@ func eventResult(ev *event) (int, syscall.Errno) {
 	}
 	return int(ev.res), 0
 }
-
-// markAgain refuses the requests of res for lack of resources: they return
-// to Prepared.
-func markAgain(res []syscall.Errno) {
-	for i := range res {
-		res[i] = syscall.EAGAIN
-	}
-}

@@ -255,7 +255,7 @@ func (b *linuxBackend) wait(evs []event, timeout time.Duration) (int, bool, erro
 		n++
 	}
 	if woke {
-		b.armed = false // the poll job completed; armed again below, or by the next wait
+		b.armed = false                    // the poll job completed; armed again below, or by the next wait
 		_, _ = unix.Read(b.efd, b.drained) // a wake left in the counter only ends the next wait early
 		if err := b.arm(); err != nil {
 			return n, true, os.NewSyscallError("io_submit(IOCB_CMD_POLL)", err)

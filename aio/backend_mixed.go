@@ -1,3 +1,5 @@
+//go:build (freebsd || linux) && (amd64 || arm64)
+
 package aio
 
 import (
@@ -54,6 +56,8 @@ func newMixedBackend(k backend, which kernelAIO, limit int) *mixedBackend {
 }
 
 func (b *mixedBackend) kernel() string { return b.k.kernel() }
+
+func (b *mixedBackend) goroutines() *portableBackend { return b.g }
 
 func (b *mixedBackend) batchMax() int { return b.k.batchMax() }
 
@@ -188,4 +192,20 @@ func (b *mixedBackend) wake() error {
 func (b *mixedBackend) close() error {
 	_ = b.g.close()
 	return b.k.close()
+}
+
+// markAgain refuses the requests of res for lack of resources: they return
+// to Prepared.
+func markAgain(res []syscall.Errno) {
+	for i := range res {
+		res[i] = syscall.EAGAIN
+	}
+}
+
+// pending reports whether completions of the goroutine engine wait to be
+// collected.
+func (b *portableBackend) pending() bool {
+	b.dmu.Lock()
+	defer b.dmu.Unlock()
+	return len(b.done) > 0 || b.woke
 }

@@ -123,6 +123,8 @@ func (b *portableBackend) setWorkers(n int) {
 
 func (b *portableBackend) kernel() string { return "portable" }
 
+func (b *portableBackend) goroutines() *portableBackend { return b }
+
 func (b *portableBackend) batchMax() int { return b.lim }
 
 // pinning: the workers touch a request's memory only through the system
@@ -361,13 +363,6 @@ func (b *portableBackend) signal() {
 	case b.notify <- struct{}{}:
 	default:
 	}
-}
-
-// pending reports whether completions wait to be collected.
-func (b *portableBackend) pending() bool {
-	b.dmu.Lock()
-	defer b.dmu.Unlock()
-	return len(b.done) > 0 || b.woke
 }
 
 // reap moves waiting completions into evs without blocking; woke reports

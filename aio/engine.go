@@ -11,13 +11,8 @@ const (
 
 // goroutineEngine returns be's goroutine engine, or nil.
 func goroutineEngine(be backend) *portableBackend {
-	switch b := be.(type) {
-	case *portableBackend:
-		return b
-	case *portableFallback:
-		return b.portableBackend
-	case *mixedBackend:
-		return b.g
+	if o, ok := be.(interface{ goroutines() *portableBackend }); ok {
+		return o.goroutines()
 	}
 	return nil
 }

@@ -1,3 +1,5 @@
+//go:build (freebsd || linux) && (amd64 || arm64)
+
 package aio
 
 import "sync"
@@ -28,3 +30,6 @@ func (s *fileSet) has(dev, ino uint64) bool {
 	s.mu.Unlock()
 	return ok
 }
+
+// refusedBefore reports whether the kernel's AIO refused the file before.
+func refusedBefore(dev, ino uint64) bool { return refusedFiles.has(dev, ino) }
