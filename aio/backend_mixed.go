@@ -114,7 +114,7 @@ func (b *mixedBackend) submitKernel(run []*Request, res []syscall.Errno) (again 
 			continue
 		case syscall.EOPNOTSUPP:
 			r.class.refused = true
-			refusedFiles.add(r.class.dev, r.class.ino)
+			markRefused(r.class)
 			moved = append(moved, r)
 			res[i] = 0
 		case syscall.EAGAIN:

@@ -31,6 +31,6 @@ func classify(fd uintptr) fileClass {
 	if fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0); err == nil {
 		c.direct = fl&oDirect != 0
 	}
-	c.refused = refusedBefore(c.dev, c.ino)
+	c.refused = refusedBefore(c)
 	return c
 }

@@ -4,10 +4,13 @@ package aio
 
 import "sync"
 
-// refusedFiles remembers, for the whole process, the files (by device and
-// inode) whose requests the kernel's AIO refused with EOPNOTSUPP, so that
-// requests on them go to the goroutine engine from then on. It only grows:
-// a file's mount does not change while it is open.
+// refusedFiles remembers, for the whole process, what the kernel's AIO
+// refused with EOPNOTSUPP, so that requests there go to the goroutine
+// engine from then on: for a regular file its whole mount (its device, as
+// FreeBSD refuses regular files for their mount being non-local: NFS, SMB,
+// FUSE), so that a new file there, perhaps with a deleted file's inode
+// number, is not tried again; for any other file, that file (device and
+// inode). It only grows: a mount does not become local.
 var refusedFiles fileSet
 
 type fileSet struct {
@@ -31,5 +34,17 @@ func (s *fileSet) has(dev, ino uint64) bool {
 	return ok
 }
 
-// refusedBefore reports whether the kernel's AIO refused the file before.
-func refusedBefore(dev, ino uint64) bool { return refusedFiles.has(dev, ino) }
+// refusedKey is what refusedFiles keeps of a refused file of class c.
+func refusedKey(c fileClass) (dev, ino uint64) {
+	if c.kind == kindRegular {
+		return c.dev, 0
+	}
+	return c.dev, c.ino
+}
+
+// markRefused records that the kernel's AIO refused the file of class c.
+func markRefused(c fileClass) { refusedFiles.add(refusedKey(c)) }
+
+// refusedBefore reports whether the kernel's AIO refused the file of class
+// c, or a regular file of its mount, before.
+func refusedBefore(c fileClass) bool { return refusedFiles.has(refusedKey(c)) }

@@ -3,4 +3,4 @@
 package aio
 
 // refusedBefore: where no kernel AIO runs, none has refused a file.
-func refusedBefore(dev, ino uint64) bool { return false }
+func refusedBefore(fileClass) bool { return false }

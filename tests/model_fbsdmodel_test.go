@@ -20,3 +20,9 @@ func checkKernelModel(t *testing.T) {
 		k.ResetViolations()
 	}
 }
+
+// kernelServesFiles reports whether the kernel's AIO serves regular files:
+// not when the model puts every file on a non-local mount
+// (FBSDMODEL_NONLOCAL=1), where DefaultBackend serves them all with
+// goroutines and KernelBackend fails them all with EOPNOTSUPP.
+func kernelServesFiles() bool { return !fbsdmodel.Default().Config().NonLocal }

@@ -17,7 +17,7 @@ import (
 // the O_DIRECT file, FreeBSD's every regular file, goroutines the pipe.
 func kernelShare(c *aio.Context, b aio.Backend, direct, buffered int) int {
 	switch {
-	case b == aio.PortableBackend || c.Kernel() == "portable":
+	case b == aio.PortableBackend || c.Kernel() == "portable" || !kernelServesFiles():
 		return 0
 	case b == aio.KernelBackend:
 		return direct + buffered

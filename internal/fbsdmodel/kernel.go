@@ -156,6 +156,9 @@ func Default() *Kernel {
 	return defaultKernel
 }
 
+// Config returns the configuration the kernel was made with.
+func (k *Kernel) Config() Config { return k.cfg }
+
 // Close stops the workers; jobs not yet run stay queued forever. Calls made
 // after Close still answer.
 func (k *Kernel) Close() {
