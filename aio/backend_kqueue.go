@@ -3,6 +3,7 @@
 package aio
 
 import (
+	"os"
 	"syscall"
 	"time"
 	"unsafe"
@@ -65,7 +66,7 @@ func newKqueueBackend(limit int) (backend, int, error) {
 	reg := []sys.Kevent_t{{Ident: wakeIdent, Filter: sys.EVFILT_USER, Flags: sys.EV_ADD | sys.EV_CLEAR}}
 	if _, err := sys.Kevent(kq, reg, nil, nil); err != nil {
 		unix.Close(kq)
-		return nil, 0, err
+		return nil, 0, os.NewSyscallError("kevent(EVFILT_USER)", err)
 	}
 	return b, limit, nil
 }
@@ -75,17 +76,21 @@ func newKqueueBackend(limit int) (backend, int, error) {
 // no fork and exec in between inherits it.
 func openKqueue(kqueuex bool) (int, error) {
 	if kqueuex {
-		return sys.Kqueuex(sys.KQUEUE_CLOEXEC)
+		kq, err := sys.Kqueuex(sys.KQUEUE_CLOEXEC)
+		if err != nil {
+			return -1, os.NewSyscallError("kqueuex", err)
+		}
+		return kq, nil
 	}
 	syscall.ForkLock.RLock()
 	defer syscall.ForkLock.RUnlock()
 	kq, err := sys.Kqueue()
 	if err != nil {
-		return -1, err
+		return -1, os.NewSyscallError("kqueue", err)
 	}
 	if _, err := unix.FcntlInt(uintptr(kq), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
 		unix.Close(kq)
-		return -1, err
+		return -1, os.NewSyscallError("fcntl(FD_CLOEXEC)", err)
 	}
 	return kq, nil
 }
