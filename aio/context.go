@@ -161,13 +161,23 @@ func NewContext(cfg Config) (*Context, error) {
 		g.setWorkers(cfg.Workers)
 	}
 	c := newContext(cfg, be, limit)
-	c.cleanup = runtime.AddCleanup(c, closeBackend, be)
+	c.cleanup = runtime.AddCleanup(c, closeUnreachable, unreachable{be, c.id})
 	return c, nil
 }
 
-// closeBackend releases the backend of a context that became unreachable:
-// it had nothing in flight (the registry keeps every other one reachable).
-func closeBackend(be backend) { _ = be.close() }
+// unreachable is what the cleanup of a context needs, without the context.
+type unreachable struct {
+	be backend
+	id uint32
+}
+
+// closeUnreachable releases the backend of a context that became
+// unreachable: it had nothing in flight (the registry keeps every other one
+// reachable).
+func closeUnreachable(u unreachable) {
+	unregisterContext(u.id)
+	_ = u.be.close()
+}
 
 func newContext(cfg Config, be backend, limit int) *Context {
 	c := &Context{
@@ -189,6 +199,7 @@ func newContext(cfg Config, be backend, limit int) *Context {
 	for i := range c.free {
 		c.free[i] = uint32(limit - 1 - i)
 	}
+	registerContext(c)
 	return c
 }
 
@@ -318,7 +329,6 @@ func (c *Context) claimOne(r *Request) error {
 	switch {
 	case w.is(Prepared) && w.unowned():
 		if r.word.CompareAndSwap(uint64(w), uint64(packState(Prepared, c.id))) {
-			r.ctx.Store(c)
 			return nil
 		}
 		return fmt.Errorf("being prepared or submitted by another goroutine: %w", ErrInvalidState)
@@ -337,7 +347,6 @@ func (c *Context) claimOne(r *Request) error {
 // release gives claimed requests back to their caller, Prepared.
 func (c *Context) release(reqs []*Request) {
 	for _, r := range reqs {
-		r.ctx.Store(nil)
 		r.word.Store(uint64(packState(Prepared, 0)))
 	}
 }
@@ -483,7 +492,6 @@ func (c *Context) complete(r *Request) {
 		registry.remove(c)
 	}
 	c.served[r.engine]++
-	r.ctx.Store(nil)
 	r.word.Store(uint64(packState(Completed, 0)))
 }
 
@@ -700,6 +708,7 @@ func (c *Context) Close() error {
 	c.wclosed = true
 	c.wmu.Unlock()
 	c.cleanup.Stop()
+	unregisterContext(c.id)
 	if err := c.be.close(); err != nil {
 		return wrapError("close", err)
 	}

@@ -69,8 +69,7 @@ func (o opcode) String() string { return opNames[o] }
 // may then fail the request with EBADF or, on some systems, act on
 // whatever file has taken the number.
 type Request struct {
-	word atomic.Uint64           // stateWord: state and owner together
-	ctx  atomic.Pointer[Context] // the owner while Submitted, for Cancel
+	word atomic.Uint64 // stateWord: state and owner together
 
 	op    opcode
 	file  *os.File
@@ -236,8 +235,8 @@ func (r *Request) State() State {
 
 // ownerCtx returns the context r is submitted to, or nil.
 func (r *Request) ownerCtx() *Context {
-	if c := r.ctx.Load(); c != nil && stateWord(r.word.Load()).owner() == c.id {
-		return c
+	if id := stateWord(r.word.Load()).owner(); id != 0 {
+		return contextByID(id)
 	}
 	return nil
 }
