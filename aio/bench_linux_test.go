@@ -355,20 +355,30 @@ var benchDataPath = sync.OnceValues(func() (string, error) {
 	} else if st, ok := fi.Sys().(*syscall.Stat_t); !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() {
 		return "", fmt.Errorf("%s is not a directory of this user", dir)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("data-%d.bin", randReadSize))
+	// Random data, synced so that direct reads find it on the device
+	// rather than waiting for its writeback.
+	rng := rand.NewChaCha8([32]byte{'f', 'i', 'l', 'e', 'a', 'i', 'o'})
+	return benchCreate(filepath.Join(dir, fmt.Sprintf("data-%d.bin", randReadSize)), func(b []byte) { rng.Read(b) })
+})
+
+// benchCreate returns path, a file of randReadSize bytes, creating it once
+// (under a temporary name, renamed when complete and synced) with its
+// content written in large blocks that fill gives, or zeros.
+func benchCreate(path string, fill func([]byte)) (string, error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == randReadSize {
 		return path, nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
 	}
-	tmp, err := os.CreateTemp(dir, "data-*.tmp")
+	tmp, err := os.CreateTemp(filepath.Dir(path), "create-*.tmp")
 	if err != nil {
 		return "", err
 	}
-	// Random data in large writes, synced so that direct reads find it on
-	// the device rather than waiting for its writeback.
-	rng := rand.NewChaCha8([32]byte{'f', 'i', 'l', 'e', 'a', 'i', 'o'})
 	buf := make([]byte, 4<<20)
 	for left := randReadSize; left > 0 && err == nil; left -= len(buf) {
-		rng.Read(buf)
+		if fill != nil {
+			fill(buf)
+		}
 		_, err = tmp.Write(buf)
 	}
 	if err == nil {
@@ -385,7 +395,7 @@ var benchDataPath = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	return path, nil
-})
+}
 
 // benchOpenData opens the data file for reading, with O_DIRECT if direct
 // (skipping b where the filesystem refuses it). A buffered open reads the

@@ -3,9 +3,7 @@
 package aio
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -138,32 +136,5 @@ var benchWritePath = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(filepath.Dir(data), fmt.Sprintf("write-%d.bin", randReadSize))
-	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == randReadSize {
-		return path, nil
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(data), "write-*.tmp")
-	if err != nil {
-		return "", err
-	}
-	buf := make([]byte, 4<<20)
-	for left := randReadSize; left > 0 && err == nil; left -= len(buf) {
-		_, err = tmp.Write(buf)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	return path, nil
+	return benchCreate(filepath.Join(filepath.Dir(data), fmt.Sprintf("write-%d.bin", randReadSize)), nil)
 })

@@ -332,10 +332,7 @@ func (e *Engine) submit() (accepted, again int) {
 		// release below. A refused one is still Prepared.
 		if n == len(e.subs) || fr.r.State() != Prepared {
 			accepted++
-			if fr.canceled.Load() {
-				_ = fr.r.Cancel()
-			}
-			fr.release()
+			fr.accepted()
 			continue
 		}
 		if retry {
@@ -343,10 +340,24 @@ func (e *Engine) submit() (accepted, again int) {
 			again++
 			continue
 		}
-		fr.refusal = err
-		fr.ready <- struct{}{}
+		fr.refused(err)
 	}
 	return accepted, again
+}
+
+// accepted lets go of a request Submit took, as the flusher; a caller
+// whose ctx ended meanwhile gets its cancel now.
+func (fr *fileReq) accepted() {
+	if fr.canceled.Load() {
+		_ = fr.r.Cancel()
+	}
+	fr.release()
+}
+
+// refused hands a request Submit would not take back to its caller.
+func (fr *fileReq) refused(err error) {
+	fr.refusal = err
+	fr.ready <- struct{}{}
 }
 
 // submitEach submits the gathered requests one by one; after an ErrAgain
@@ -359,10 +370,7 @@ func (e *Engine) submitEach() (accepted, again int) {
 			var n int
 			if n, err = e.c.Submit(fr.r); n == 1 {
 				accepted++
-				if fr.canceled.Load() {
-					_ = fr.r.Cancel()
-				}
-				fr.release()
+				fr.accepted()
 				continue
 			}
 			full = errors.Is(err, ErrAgain)
@@ -372,8 +380,7 @@ func (e *Engine) submitEach() (accepted, again int) {
 			again++
 			continue
 		}
-		fr.refusal = err
-		fr.ready <- struct{}{}
+		fr.refused(err)
 	}
 	return accepted, again
 }

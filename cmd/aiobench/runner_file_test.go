@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -11,7 +12,7 @@ func TestRunFile(t *testing.T) {
 	f := smallFile(t, 1<<20)
 	for _, mode := range []rwMode{randRead, seqWrite, randRW} {
 		t.Run(mode.String(), func(t *testing.T) {
-			spec := &runSpec{backend: "file", f: f, w: newWorkload(mode, 4096, 1<<20, 1), qd: 8, dur: 50 * time.Millisecond}
+			spec := &runSpec{ctx: context.Background(), backend: "file", f: f, w: newWorkload(mode, 4096, 1<<20, 1), qd: 8, dur: 50 * time.Millisecond}
 			res, err := runFile(spec)
 			if err != nil {
 				t.Fatal(err)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"os"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,7 +12,8 @@ import (
 const viaGoroutines = "os.File"
 
 // goWorker is one of the -qd goroutines of the baseline: a plain loop of
-// (*os.File).ReadAt / WriteAt, which is what Go code does today without aio.
+// (*os.File).ReadAt / WriteAt, which is what Go code does today without aio
+// (or the same loop on one aio.File that all workers share).
 // Each worker has its own counter, histogram and generator, so the workers
 // share nothing on the I/O path but the file and the stop flag.
 type goWorker struct {
@@ -24,7 +25,13 @@ type goWorker struct {
 	err  error
 }
 
-func (w *goWorker) loop(f *os.File, stop *atomic.Bool) {
+// readerWriterAt is what the workers call: an *os.File or an *aio.File.
+type readerWriterAt interface {
+	io.ReaderAt
+	io.WriterAt
+}
+
+func (w *goWorker) loop(f readerWriterAt, stop *atomic.Bool) {
 	for !stop.Load() {
 		off, write := w.gen.next()
 		t := time.Now()
@@ -48,6 +55,12 @@ func (w *goWorker) loop(f *os.File, stop *atomic.Bool) {
 // until the run's context is done; each finishes the request it is doing
 // when time is up.
 func runGoroutines(s *runSpec) (result, error) {
+	return runWorkers(s, s.f, func() string { return viaGoroutines })
+}
+
+// runWorkers runs the workload on -qd goroutines calling f; via names what
+// served them, asked once the run is over.
+func runWorkers(s *runSpec, f readerWriterAt, via func() string) (result, error) {
 	workers := make([]*goWorker, s.qd)
 	for i := range workers {
 		workers[i] = &goWorker{gen: s.w.generator(uint64(i)), buf: s.buffer(i)}
@@ -67,7 +80,7 @@ func runGoroutines(s *runSpec) (result, error) {
 	cpu0 := cpuTime()
 	start := time.Now()
 	for _, w := range workers {
-		wg.Go(func() { w.loop(s.f, &stop) })
+		wg.Go(func() { w.loop(f, &stop) })
 	}
 	timer := time.AfterFunc(s.dur, func() { stop.Store(true) })
 	unhook := context.AfterFunc(s.ctx, func() { stop.Store(true) })
@@ -85,5 +98,5 @@ func runGoroutines(s *runSpec) (result, error) {
 		}
 		hist.merge(&w.hist)
 	}
-	return s.result(viaGoroutines, count(), elapsed, cpu, hist), nil
+	return s.result(via(), count(), elapsed, cpu, hist), nil
 }
