@@ -145,6 +145,10 @@ func (b *mixedBackend) wait(evs []event, timeout time.Duration) (int, bool, erro
 		}
 		return n, woke, nil
 	}
+	if k := b.g.help(evs); k > 0 {
+		m, woke := b.g.reap(evs[k:])
+		return k + m, woke, nil
+	}
 	if b.kin.Load() == 0 {
 		b.sleep.Store(sleepGoroutines)
 		if b.kin.Load() == 0 {

@@ -38,6 +38,7 @@ type portableJob struct {
 	ran    bool               // the system call gave the result
 	run    func(uintptr)      // r.runPortable, made once
 	stream func(uintptr) bool // r.runStream, made once
+	inline func(uintptr)      // r.runInline, made once
 }
 
 const (
@@ -175,6 +176,9 @@ func (b *portableBackend) staff() {
 func (b *portableBackend) take(into []*Request) []*Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.head == len(b.queue) && !b.closing {
+		b.spin()
+	}
 	for b.head == len(b.queue) {
 		if b.closing {
 			return nil
@@ -194,6 +198,21 @@ func (b *portableBackend) take(into []*Request) []*Request {
 	return into
 }
 
+// spin waits a little for work before a worker goes to sleep: the
+// waiter usually submits again within microseconds, and waking a sleeping
+// worker costs far more. Called and returns under b.mu.
+func (b *portableBackend) spin() {
+	t0 := monotonic()
+	for b.head == len(b.queue) && !b.closing && monotonic()-t0 < spinFor {
+		b.mu.Unlock()
+		runtime.Gosched()
+		b.mu.Lock()
+	}
+}
+
+// spinFor is how long a worker looks for work before it sleeps.
+const spinFor = 20 * time.Microsecond
+
 // epoch anchors monotonic.
 var epoch = time.Now()
 
@@ -206,12 +225,14 @@ func monotonic() time.Duration { return time.Since(epoch) }
 const slowJob = 40 * time.Microsecond
 
 // slowed records that a request took long: the pool may grow, and rest,
-// the untouched remainder of a worker's share, goes back to the queue for
-// other workers.
+// the untouched remainder of a worker's share (perhaps none), goes back to
+// the queue for other workers.
 func (b *portableBackend) slowed(rest []*Request) {
 	b.mu.Lock()
 	b.allow = min(b.allow*2, b.maxWorkers)
-	b.enqueue(rest)
+	if len(rest) > 0 {
+		b.enqueue(rest)
+	}
 	b.mu.Unlock()
 }
 
@@ -245,6 +266,7 @@ func (b *portableBackend) work() {
 			return
 		}
 		n, slow := 0, false
+		t0 := monotonic()
 		for i := 0; i < len(taken); i++ {
 			r := taken[i]
 			if r.class.stream() {
@@ -258,16 +280,35 @@ func (b *portableBackend) work() {
 					taken = taken[:i+1]
 				}
 			}
-			t0 := monotonic()
-			evs[n] = b.run(r)
+			quick := canInline(r)
+			if quick {
+				// A read the cache holds is done at once; one it does not
+				// hold will wait for the device: the rest of the share goes
+				// back to the queue first.
+				var ok bool
+				if evs[n], ok = b.tryInline(r); !ok {
+					slow = true
+					b.slowed(taken[i+1:])
+					clear(taken[i+1:])
+					taken = taken[:i+1]
+					evs[n] = b.perform(r)
+				}
+			} else {
+				evs[n] = b.run(r)
+			}
 			taken[i] = nil
 			n++
-			if monotonic()-t0 > slowJob && i+1 < len(taken) {
+			if quick {
+				continue
+			}
+			t1 := monotonic()
+			if t1-t0 > slowJob {
+				slow = true
 				b.slowed(taken[i+1:])
 				clear(taken[i+1:])
-				slow = true
 				break
 			}
+			t0 = t1
 		}
 		b.post(evs[:n])
 		if !slow {
@@ -292,11 +333,33 @@ func (b *portableBackend) post(evs []event) {
 
 // run performs r unless it was canceled, and returns its event.
 func (b *portableBackend) run(r *Request) event {
-	ev := event{slot: r.slot, gen: r.gen}
 	if !r.pj.state.CompareAndSwap(jobQueued, jobRunning) {
-		ev.errno = syscall.ECANCELED
-		return ev
+		return event{slot: r.slot, gen: r.gen, errno: syscall.ECANCELED}
 	}
+	return b.perform(r)
+}
+
+// tryInline runs r, if it was not canceled, with a read that does not wait
+// for a device (canInline). ok is false if that read could not do it: r is
+// then running, and must be performed.
+func (b *portableBackend) tryInline(r *Request) (ev event, ok bool) {
+	if !r.pj.state.CompareAndSwap(jobQueued, jobRunning) {
+		return event{slot: r.slot, gen: r.gen, errno: syscall.ECANCELED}, true
+	}
+	if r.pj.inline == nil {
+		r.pj.inline = r.runInline
+	}
+	r.pj.ran = false
+	if r.rc.Control(r.pj.inline) != nil || !r.pj.ran {
+		return event{}, false
+	}
+	r.pj.state.Store(jobFinished)
+	return event{slot: r.slot, gen: r.gen, res: int64(r.pj.n)}, true
+}
+
+// perform does r, which is running, and returns its event.
+func (b *portableBackend) perform(r *Request) event {
+	ev := event{slot: r.slot, gen: r.gen}
 	if r.pj.run == nil {
 		r.pj.run, r.pj.stream = r.runPortable, r.runStream
 	}
@@ -378,6 +441,49 @@ func (b *portableBackend) reap(evs []event) (int, bool) {
 	return n, woke
 }
 
+// help runs requests at the head of the queue in the waiter's goroutine,
+// instead of sleeping while a worker does, as long as they can be done
+// without waiting for a device (canInline: reads the page cache holds),
+// up to helpBatch of them and len(evs). It returns the events it produced.
+// A read the cache does not hold goes back to the queue, for the workers.
+func (b *portableBackend) help(evs []event) int {
+	var took [helpBatch]*Request
+	b.mu.Lock()
+	k := 0
+	for k < min(len(evs), helpBatch) && b.head < len(b.queue) && canInline(b.queue[b.head]) {
+		took[k] = b.queue[b.head]
+		b.queue[b.head] = nil
+		b.head++
+		k++
+	}
+	if b.head == len(b.queue) {
+		b.queue, b.head = b.queue[:0], 0
+	}
+	b.mu.Unlock()
+	n, back := 0, 0
+	for _, r := range took[:k] {
+		ev, ok := b.tryInline(r)
+		if ok {
+			evs[n] = ev
+			n++
+			continue
+		}
+		r.pj.state.Store(jobQueued)
+		took[back] = r
+		back++
+	}
+	if back > 0 {
+		b.mu.Lock()
+		b.enqueue(took[:back])
+		b.mu.Unlock()
+	}
+	return n
+}
+
+// helpBatch bounds the requests one help runs, so that the waiter returns
+// what is done soon.
+const helpBatch = 8
+
 func (b *portableBackend) wait(evs []event, timeout time.Duration) (int, bool, error) {
 	timerSet := false
 	defer func() {
@@ -389,6 +495,10 @@ func (b *portableBackend) wait(evs []event, timeout time.Duration) (int, bool, e
 		n, woke := b.reap(evs)
 		if n > 0 || woke || timeout == 0 {
 			return n, woke, nil
+		}
+		if k := b.help(evs); k > 0 {
+			n, woke := b.reap(evs[k:])
+			return k + n, woke, nil
 		}
 		if timeout < 0 {
 			<-b.notify

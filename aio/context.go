@@ -98,8 +98,8 @@ type Context struct {
 	woken atomic.Bool // a Wakeup that Wait has not reported yet
 
 	// smu serializes submissions and guards batch and res. It is held
-	// across the backend's submit, which may block in the kernel, and
-	// taken by nothing else.
+	// across the backend's submit, which may block in the kernel; Close
+	// only tries it (a Submit in progress makes Close return ErrBusy).
 	smu   sync.Mutex
 	batch []*Request // the chunk handed to the backend
 	res   []syscall.Errno
@@ -107,18 +107,17 @@ type Context struct {
 	// mu guards what follows. It is never held across a kernel call that
 	// can block, so Wait's bookkeeping, Cancel and Close never wait
 	// behind a submission.
-	mu         sync.Mutex
-	closed     bool
-	waiting    bool
-	inflight   int        // accepted by Submit, not yet returned by Wait
-	submitting bool       // a Submit is in progress
-	slots      []*Request // by slot index; nil when free
-	gens       []uint32   // generation of each slot, bumped when it is freed
-	free       []uint32   // free slot indexes
-	ready      []*Request // finished without a kernel event, to deliver first
-	evs        []event
-	served     [numEngines]uint64 // completed requests, by engine
-	pinning    pinning            // what the backend needs pinned while in flight
+	mu       sync.Mutex
+	closed   bool
+	waiting  bool
+	inflight int        // accepted by Submit, not yet returned by Wait
+	slots    []*Request // by slot index; nil when free
+	gens     []uint32   // generation of each slot, bumped when it is freed
+	free     []uint32   // free slot indexes
+	ready    []*Request // finished without a kernel event, to deliver first
+	evs      []event
+	served   [numEngines]uint64 // completed requests, by engine
+	pinning  pinning            // what the backend needs pinned while in flight
 
 	// wmu orders the backend's wake against its close, so that Wakeup
 	// takes no lock a submission holds.
@@ -268,13 +267,7 @@ func (c *Context) Submit(reqs ...*Request) (int, error) {
 		return 0, ErrClosed
 	}
 	room := c.max - c.inflight
-	c.submitting = true // Close is refused until Submit returns
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.submitting = false
-		c.mu.Unlock()
-	}()
 	var full error
 	if room < len(reqs) {
 		full = wrapError("submit", fmt.Errorf("%d requests in flight, the MaxRequests bound: %w", c.max-room, ErrAgain))
@@ -693,12 +686,24 @@ func (c *Context) ctxDone() { c.kick() }
 // Wakeup), collect what is still in flight first: Cancel each request if
 // it should not finish, then Wait until InFlight is 0.
 func (c *Context) Close() error {
+	// Holding the submission lock keeps Submit out until c is closed; a
+	// Submit in progress holds it, and then c is busy.
+	if !c.smu.TryLock() {
+		c.mu.Lock()
+		closed := c.closed
+		c.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+		return ErrBusy
+	}
+	defer c.smu.Unlock()
 	c.mu.Lock()
 	switch {
 	case c.closed:
 		c.mu.Unlock()
 		return ErrClosed
-	case c.inflight > 0 || c.waiting || c.submitting:
+	case c.inflight > 0 || c.waiting:
 		c.mu.Unlock()
 		return ErrBusy
 	}

@@ -4,12 +4,13 @@ package aio
 // once per request and file (classify) when Submit first reads the
 // descriptor.
 type fileClass struct {
-	known   bool
-	kind    fileKind
-	direct  bool   // opened with O_DIRECT (Linux, FreeBSD)
-	refused bool   // the kernel's AIO refused it (FreeBSD EOPNOTSUPP)
-	dev     uint64 // device and inode, to remember files the kernel refused
-	ino     uint64
+	known    bool
+	kind     fileKind
+	direct   bool   // opened with O_DIRECT (Linux, FreeBSD)
+	refused  bool   // the kernel's AIO refused it (FreeBSD EOPNOTSUPP)
+	noInline bool   // its filesystem refused reads that do not wait (runInline)
+	dev      uint64 // device and inode, to remember files the kernel refused
+	ino      uint64
 }
 
 type fileKind uint8

@@ -32,5 +32,6 @@ func classify(fd uintptr) fileClass {
 		c.direct = fl&oDirect != 0
 	}
 	c.refused = refusedBefore(c)
+	c.noInline = noInlineBefore(c)
 	return c
 }

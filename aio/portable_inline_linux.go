@@ -1,0 +1,72 @@
+//go:build linux && !fbsdmodel
+
+package aio
+
+import (
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// canInline reports whether r may run in the waiter's goroutine: a read of
+// a buffered regular file, which preadv2 with RWF_NOWAIT does only if the
+// page cache holds the data, so it never waits for a device.
+func canInline(r *Request) bool {
+	return r.op == opRead && len(r.buf) > 0 && r.class.kind == kindRegular && !r.class.direct && !r.class.noInline
+}
+
+// runInline is a pread that does not wait: it stores r's result only if the
+// cache held all of it (or the file ends there), and reports whether it did.
+// A file whose filesystem refuses RWF_NOWAIT (or a kernel without preadv2 or
+// the flag) is remembered, and its requests go to the workers from then on.
+func (r *Request) runInline(fd uintptr) {
+	iov := unix.Iovec{Base: unsafe.SliceData(r.buf)}
+	iov.SetLen(len(r.buf))
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_PREADV2, fd, uintptr(unsafe.Pointer(&iov)), 1, uintptr(r.off), 0, unix.RWF_NOWAIT)
+		switch errno := syscall.Errno(e); errno {
+		case 0:
+			if int(n) == len(r.buf) || n == 0 {
+				r.pj.n, r.pj.errno, r.pj.ran = int(n), 0, true
+			}
+			return
+		case syscall.EINTR:
+			continue
+		case syscall.EOPNOTSUPP, syscall.ENOSYS, syscall.EPERM:
+			// The filesystem (or the kernel, or a seccomp filter) refuses
+			// the flag; other errors, such as EINVAL for an offset past
+			// the largest, belong to the request, and the workers report
+			// them.
+			r.class.noInline = true
+			markNoInline(r.class)
+		}
+		return
+	}
+}
+
+// noInlineDevs holds the filesystems (devices) whose files refused
+// RWF_NOWAIT, for the whole process.
+var noInlineDevs struct {
+	mu sync.Mutex
+	m  map[uint64]struct{}
+}
+
+func markNoInline(c fileClass) {
+	noInlineDevs.mu.Lock()
+	if noInlineDevs.m == nil {
+		noInlineDevs.m = make(map[uint64]struct{})
+	}
+	noInlineDevs.m[c.dev] = struct{}{}
+	noInlineDevs.mu.Unlock()
+}
+
+// noInlineBefore reports whether a file of c's filesystem refused
+// RWF_NOWAIT before.
+func noInlineBefore(c fileClass) bool {
+	noInlineDevs.mu.Lock()
+	_, ok := noInlineDevs.m[c.dev]
+	noInlineDevs.mu.Unlock()
+	return ok
+}
