@@ -20,7 +20,18 @@ import (
 // that takes long (a disk read, a slow mount) lets the pool grow, up to the
 // bound, and its worker hands the rest of its share back, so that slow
 // requests run in parallel; a worker waiting in the poller for a stream
-// does not count against the pool. Nothing is allocated per request.
+// does not count against the pool. A worker that runs out of work looks
+// for more for a few microseconds before it sleeps. Nothing is allocated
+// per request.
+//
+// Where the kernel has a read that refuses to wait for a device (Linux:
+// preadv2 with RWF_NOWAIT, portable_inline_linux.go), a read of a buffered
+// regular file is first tried that way: by the waiter, which runs such
+// reads from the head of the queue instead of sleeping (help), and by a
+// worker, which gives the rest of its share back before a read the cache
+// does not hold. So reads from the page cache cost no hand-off to another
+// goroutine when the waiter is there to do them, and a read that waits for
+// the disk is always a worker's, never the waiter's.
 //
 // A worker reaches a request's descriptor only through the file's
 // RawConn, so the descriptor cannot be closed (and its number reused)
