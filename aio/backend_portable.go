@@ -85,6 +85,8 @@ type portableBackend struct {
 	allow   int        // workers wanted now, fast..maxWorkers
 	closing bool
 
+	sleeping atomic.Bool // the waiter sleeps until workers post
+
 	dmu    sync.Mutex
 	done   []event // completions not yet collected
 	woke   bool    // a wake not yet reported
@@ -294,21 +296,32 @@ func (b *portableBackend) work() {
 			quick := canInline(r)
 			if quick {
 				// A read the cache holds is done at once; one it does not
-				// hold will wait for the device: the rest of the share goes
-				// back to the queue first.
+				// hold (or not at once: a page being read in or locked) may
+				// wait for the device, so the rest of the share goes back to
+				// the queue first, and the pool grows if it did wait.
 				var ok bool
 				if evs[n], ok = b.tryInline(r); !ok {
-					slow = true
-					b.slowed(taken[i+1:])
-					clear(taken[i+1:])
-					taken = taken[:i+1]
+					if rest := taken[i+1:]; len(rest) > 0 {
+						b.handBack(rest)
+						clear(rest)
+						taken = taken[:i+1]
+					}
+					t := monotonic()
 					evs[n] = b.perform(r)
+					if monotonic()-t > slowJob {
+						slow = true
+						b.slowed(nil)
+					}
 				}
 			} else {
 				evs[n] = b.run(r)
 			}
 			taken[i] = nil
 			n++
+			if b.sleeping.Load() {
+				b.post(evs[:n])
+				n = 0
+			}
 			if quick {
 				continue
 			}
@@ -455,13 +468,19 @@ func (b *portableBackend) reap(evs []event) (int, bool) {
 // help runs requests at the head of the queue in the waiter's goroutine,
 // instead of sleeping while a worker does, as long as they can be done
 // without waiting for a device (canInline: reads the page cache holds),
-// up to helpBatch of them and len(evs). It returns the events it produced.
+// up to its part of the queue, helpBatch and len(evs). It returns the
+// events it produced.
 // A read the cache does not hold goes back to the queue, for the workers.
 func (b *portableBackend) help(evs []event) int {
 	var took [helpBatch]*Request
 	b.mu.Lock()
+	// The waiter takes its part of what waits, as one more worker, and
+	// leaves the rest to the workers: taking all would leave a worker just
+	// woken for it nothing to do, and one CPU doing everything.
+	waiting := len(b.queue) - b.head
+	part := min(len(evs), helpBatch, (waiting+b.allow)/(b.allow+1))
 	k := 0
-	for k < min(len(evs), helpBatch) && b.head < len(b.queue) && canInline(b.queue[b.head]) {
+	for k < part && canInline(b.queue[b.head]) {
 		took[k] = b.queue[b.head]
 		b.queue[b.head] = nil
 		b.head++
@@ -511,8 +530,16 @@ func (b *portableBackend) wait(evs []event, timeout time.Duration) (int, bool, e
 			n, woke := b.reap(evs[k:])
 			return k + n, woke, nil
 		}
+		// Workers hand over what they have done at once, not at the end
+		// of their share, while the waiter sleeps; so a last look first.
+		b.sleeping.Store(true)
+		if n, woke := b.reap(evs); n > 0 || woke {
+			b.sleeping.Store(false)
+			return n, woke, nil
+		}
 		if timeout < 0 {
 			<-b.notify
+			b.sleeping.Store(false)
 			continue
 		}
 		if !timerSet {
@@ -521,7 +548,9 @@ func (b *portableBackend) wait(evs []event, timeout time.Duration) (int, bool, e
 		}
 		select {
 		case <-b.notify:
+			b.sleeping.Store(false)
 		case <-b.timer.C:
+			b.sleeping.Store(false)
 			timerSet = false
 			timeout = 0 // look once more, then report the timeout
 		}

@@ -118,6 +118,7 @@ type Context struct {
 	evs      []event
 	served   [numEngines]uint64 // completed requests, by engine
 	pinning  pinning            // what the backend needs pinned while in flight
+	router   routingBackend     // the backend, if its engines need different pins
 
 	// wmu orders the backend's wake against its close, so that Wakeup
 	// takes no lock a submission holds.
@@ -192,6 +193,7 @@ func newContext(cfg Config, be backend, limit int) *Context {
 		evs:   make([]event, maxEvents),
 	}
 	c.pinning = pinRequestAndBuffers
+	c.router, _ = be.(routingBackend)
 	if p, ok := be.(pinningBackend); ok {
 		c.pinning = p.pinning()
 	}
@@ -456,8 +458,8 @@ type routingBackend interface{ pinningFor(r *Request) pinning }
 // pin pins what the backend needs of r; collect or a refusal unpins it.
 func (c *Context) pin(r *Request) {
 	p := c.pinning
-	if rb, ok := c.be.(routingBackend); ok {
-		p = rb.pinningFor(r)
+	if c.router != nil {
+		p = c.router.pinningFor(r)
 	}
 	switch p {
 	case pinRequestAndBuffers:
