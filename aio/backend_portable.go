@@ -472,6 +472,9 @@ func (b *portableBackend) reap(evs []event) (int, bool) {
 // events it produced.
 // A read the cache does not hold goes back to the queue, for the workers.
 func (b *portableBackend) help(evs []event) int {
+	if !inlineReads {
+		return 0
+	}
 	var took [helpBatch]*Request
 	b.mu.Lock()
 	// The waiter takes its part of what waits, as one more worker, and

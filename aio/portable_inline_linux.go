@@ -10,6 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// inlineReads says that this system has reads that do not wait.
+const inlineReads = true
+
 // canInline reports whether r may run in the waiter's goroutine: a read of
 // a buffered regular file, which preadv2 with RWF_NOWAIT does only if the
 // page cache holds the data, so it never waits for a device.

@@ -2,8 +2,10 @@
 
 package aio
 
-// canInline: without a read that refuses to wait for a device, every
-// request goes to the workers.
+// Without a read that refuses to wait for a device, every request goes to
+// the workers.
+const inlineReads = false
+
 func canInline(*Request) bool { return false }
 
 func (r *Request) runInline(uintptr) {}
