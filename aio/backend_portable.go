@@ -184,12 +184,13 @@ func (b *portableBackend) staff() {
 	}
 }
 
-// take waits for work and returns a worker's share of the queue: an equal
-// part for each wanted worker, so that requests run in parallel.
-func (b *portableBackend) take(into []*Request) []*Request {
+// take waits for work (spinning first, if spin) and returns a worker's
+// share of the queue: an equal part for each wanted worker, so that
+// requests run in parallel.
+func (b *portableBackend) take(into []*Request, spin bool) []*Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.head == len(b.queue) && !b.closing {
+	if spin && b.head == len(b.queue) && !b.closing {
 		b.spin()
 	}
 	for b.head == len(b.queue) {
@@ -273,12 +274,17 @@ func (b *portableBackend) work() {
 		jobs [workerBatch]*Request
 		evs  [workerBatch]event
 	)
+	slow := false
 	for {
-		taken := b.take(jobs[:])
+		// After a slow share the next request is far off: no spinning,
+		// which would also keep the CPUs from workers the blocking
+		// requests leave behind.
+		taken := b.take(jobs[:], !slow)
 		if taken == nil {
 			return
 		}
-		n, slow := 0, false
+		n := 0
+		slow = false
 		t0 := monotonic()
 		for i := 0; i < len(taken); i++ {
 			r := taken[i]
