@@ -49,7 +49,6 @@ type portableJob struct {
 	ran    bool               // the system call gave the result
 	run    func(uintptr)      // r.runPortable, made once
 	stream func(uintptr) bool // r.runStream, made once
-	inline func(uintptr)      // r.runInline, made once
 }
 
 const (
@@ -86,6 +85,11 @@ type portableBackend struct {
 	closing bool
 
 	sleeping atomic.Bool // the waiter sleeps until workers post
+
+	// The waiter's, for help.
+	runs  inlineRuns
+	took  [helpBatch]*Request
+	waits [helpBatch]*Request
 
 	dmu    sync.Mutex
 	done   []event // completions not yet collected
@@ -271,8 +275,10 @@ const workerBatch = 16
 func (b *portableBackend) work() {
 	defer b.quit.Done()
 	var (
-		jobs [workerBatch]*Request
-		evs  [workerBatch]event
+		jobs  [workerBatch]*Request
+		evs   [workerBatch]event
+		waits [workerBatch]*Request
+		runs  inlineRuns
 	)
 	slow := false
 	for {
@@ -286,9 +292,10 @@ func (b *portableBackend) work() {
 		n := 0
 		slow = false
 		t0 := monotonic()
-		for i := 0; i < len(taken); i++ {
+		for i := 0; i < len(taken); {
 			r := taken[i]
-			if r.class.stream() {
+			switch {
+			case r.class.stream():
 				// A stream may wait for data without end: hand over what
 				// is done, and give the rest of the share back first.
 				b.post(evs[:n])
@@ -298,47 +305,60 @@ func (b *portableBackend) work() {
 					clear(rest)
 					taken = taken[:i+1]
 				}
-			}
-			quick := canInline(r)
-			if quick {
-				// A read the cache holds is done at once; one it does not
-				// hold (or not at once: a page being read in or locked) may
-				// wait for the device, so the rest of the share goes back to
-				// the queue first, and the pool grows if it did wait.
-				var ok bool
-				if evs[n], ok = b.tryInline(r); !ok {
-					if rest := taken[i+1:]; len(rest) > 0 {
-						b.handBack(rest)
-						clear(rest)
-						taken = taken[:i+1]
-					}
+				evs[n] = b.run(r)
+				taken[i] = nil
+				n, i = n+1, i+1
+			case canInline(r):
+				// Reads the cache holds are done at once; one it does not
+				// hold (or not at once: a page being read in, or locked)
+				// may wait for the device, so what is done is handed over
+				// and the rest of the share goes back to the queue first,
+				// and the pool grows if one did wait.
+				j := i + 1
+				for j < len(taken) && canInline(taken[j]) {
+					j++
+				}
+				k, w := b.inline(taken[i:j], evs[n:], waits[:0], &runs)
+				n += k
+				clear(taken[i:j])
+				i = j
+				if len(w) == 0 {
+					break
+				}
+				b.post(evs[:n])
+				n = 0
+				if rest := taken[i:]; len(rest) > 0 {
+					b.handBack(rest)
+					clear(rest)
+					taken = taken[:i]
+				}
+				for _, r := range w {
 					t := monotonic()
 					evs[n] = b.perform(r)
-					if monotonic()-t > slowJob {
+					n++
+					if monotonic()-t > slowJob && !slow {
 						slow = true
 						b.slowed(nil)
 					}
 				}
-			} else {
+				clear(w)
+			default:
 				evs[n] = b.run(r)
+				taken[i] = nil
+				n, i = n+1, i+1
+				t1 := monotonic()
+				if t1-t0 > slowJob {
+					slow = true
+					b.slowed(taken[i:])
+					clear(taken[i:])
+					taken = taken[:i]
+				}
+				t0 = t1
 			}
-			taken[i] = nil
-			n++
-			if b.sleeping.Load() {
+			if n > 0 && b.sleeping.Load() {
 				b.post(evs[:n])
 				n = 0
 			}
-			if quick {
-				continue
-			}
-			t1 := monotonic()
-			if t1-t0 > slowJob {
-				slow = true
-				b.slowed(taken[i+1:])
-				clear(taken[i+1:])
-				break
-			}
-			t0 = t1
 		}
 		b.post(evs[:n])
 		if !slow {
@@ -369,22 +389,68 @@ func (b *portableBackend) run(r *Request) event {
 	return b.perform(r)
 }
 
-// tryInline runs r, if it was not canceled, with a read that does not wait
-// for a device (canInline). ok is false if that read could not do it: r is
-// then running, and must be performed.
-func (b *portableBackend) tryInline(r *Request) (ev event, ok bool) {
-	if !r.pj.state.CompareAndSwap(jobQueued, jobRunning) {
-		return event{slot: r.slot, gen: r.gen, errno: syscall.ECANCELED}, true
+// inline runs rs, each unless it was canceled, with reads that do not
+// wait for a device (canInline), those on one file in one RawConn call. It
+// puts the events of those done (or canceled) in evs and returns how many,
+// and appends to waits those the reads could not do, which are running and
+// must be performed.
+func (b *portableBackend) inline(rs []*Request, evs []event, waits []*Request, runs *inlineRuns) (int, []*Request) {
+	n := 0
+	claimed := rs[:0]
+	for _, r := range rs {
+		if r.pj.state.CompareAndSwap(jobQueued, jobRunning) {
+			claimed = append(claimed, r)
+			continue
+		}
+		evs[n] = event{slot: r.slot, gen: r.gen, errno: syscall.ECANCELED}
+		n++
 	}
-	if r.pj.inline == nil {
-		r.pj.inline = r.runInline
+	for i := 0; i < len(claimed); {
+		j := i + 1
+		for j < len(claimed) && claimed[j].rc == claimed[i].rc {
+			j++
+		}
+		runs.do(claimed[i:j])
+		i = j
 	}
-	r.pj.ran = false
-	if r.rc.Control(r.pj.inline) != nil || !r.pj.ran {
-		return event{}, false
+	for _, r := range claimed {
+		if !r.pj.ran {
+			waits = append(waits, r)
+			continue
+		}
+		evs[n] = event{slot: r.slot, gen: r.gen, res: int64(r.pj.n)}
+		n++
+		r.pj.state.Store(jobFinished)
 	}
-	r.pj.state.Store(jobFinished)
-	return event{slot: r.slot, gen: r.gen, res: int64(r.pj.n)}, true
+	return n, waits
+}
+
+// inlineRuns does reads that do not wait for several requests on one file
+// inside one RawConn call, so that the descriptor is held once for all.
+// Each worker has its own, and the waiter another.
+type inlineRuns struct {
+	reqs []*Request
+	fn   func(uintptr) // runs.run, made once
+}
+
+// do runs the reads of rs, running requests all on one file; each one's
+// pj.ran says whether its read was done.
+func (runs *inlineRuns) do(rs []*Request) {
+	for _, r := range rs {
+		r.pj.ran = false
+	}
+	if runs.fn == nil {
+		runs.fn = runs.run
+	}
+	runs.reqs = rs
+	_ = rs[0].rc.Control(runs.fn) // on error (closed) none ran
+	runs.reqs = nil
+}
+
+func (runs *inlineRuns) run(fd uintptr) {
+	for _, r := range runs.reqs {
+		r.runInline(fd)
+	}
 }
 
 // perform does r, which is running, and returns its event.
@@ -481,7 +547,7 @@ func (b *portableBackend) help(evs []event) int {
 	if !inlineReads {
 		return 0
 	}
-	var took [helpBatch]*Request
+	took := b.took[:]
 	b.mu.Lock()
 	// The waiter takes its part of what waits, as one more worker, and
 	// leaves the rest to the workers: taking all would leave a worker just
@@ -499,22 +565,16 @@ func (b *portableBackend) help(evs []event) int {
 		b.queue, b.head = b.queue[:0], 0
 	}
 	b.mu.Unlock()
-	n, back := 0, 0
-	for _, r := range took[:k] {
-		ev, ok := b.tryInline(r)
-		if ok {
-			evs[n] = ev
-			n++
-			continue
-		}
+	n, back := b.inline(took[:k], evs, b.waits[:0], &b.runs)
+	clear(took[:k])
+	for _, r := range back {
 		r.pj.state.Store(jobQueued)
-		took[back] = r
-		back++
 	}
-	if back > 0 {
+	if len(back) > 0 {
 		b.mu.Lock()
-		b.enqueue(took[:back])
+		b.enqueue(back)
 		b.mu.Unlock()
+		clear(back)
 	}
 	return n
 }
