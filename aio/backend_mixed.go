@@ -145,6 +145,14 @@ func (b *mixedBackend) wait(evs []event, timeout time.Duration) (int, bool, erro
 		}
 		return n, woke, nil
 	}
+	// What the kernel has finished comes before the reads the waiter could
+	// run itself, which would otherwise keep it from the kernel's ring for
+	// as long as buffered reads keep coming.
+	if b.kin.Load() > 0 {
+		if k, woke, err := b.k.wait(evs, 0); k > 0 || woke || err != nil {
+			return k, woke, err
+		}
+	}
 	if k := b.g.help(evs); k > 0 {
 		m, woke := b.g.reap(evs[k:])
 		return k + m, woke, nil
