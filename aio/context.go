@@ -120,6 +120,10 @@ type Context struct {
 	pinning  pinning            // what the backend needs pinned while in flight
 	router   routingBackend     // the backend, if its engines need different pins
 
+	// cmu serializes Close, so that a Close does not take another's hold
+	// of smu for a Submit in progress.
+	cmu sync.Mutex
+
 	// wmu orders the backend's wake against its close, so that Wakeup
 	// takes no lock a submission holds.
 	wmu     sync.RWMutex
@@ -688,6 +692,8 @@ func (c *Context) ctxDone() { c.kick() }
 // Wakeup), collect what is still in flight first: Cancel each request if
 // it should not finish, then Wait until InFlight is 0.
 func (c *Context) Close() error {
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
 	// Holding the submission lock keeps Submit out until c is closed; a
 	// Submit in progress holds it, and then c is busy.
 	if !c.smu.TryLock() {

@@ -112,7 +112,7 @@ func TestHelpLeavesKernelCompletions(t *testing.T) {
 // closes it and the other reports it closed; neither says it is busy,
 // which the caller would take for requests in flight, a Wait or a Submit.
 func TestCloseRacingClose(t *testing.T) {
-	for i := range 100000 {
+	for i := range 30000 {
 		c, err := NewContext(Config{MaxRequests: 1, Backend: PortableBackend})
 		if err != nil {
 			t.Fatal(err)
