@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -422,5 +423,377 @@ func TestHelpShortFiles(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHelpUnderFire: one goroutine submits reads (cached, cold, past the
+// end, of a file dropped from the cache while they run), another cancels
+// some and calls Wakeup, while the waiter runs what it can itself. Every
+// accepted request comes back exactly once, whole or canceled, and Stats
+// and InFlight agree.
+func TestHelpUnderFire(t *testing.T) {
+	for _, tc := range inlineBackends {
+		t.Run(tc.name, func(t *testing.T) {
+			const reqs, size, rounds = 24, 8192, 40
+			f, want := inlineFile(t, reqs*size)
+			cold, wantCold := inlineFile(t, reqs*size)
+			c := benchContext(t, Config{MaxRequests: reqs, Backend: tc.be})
+			rs, bufs := make([]*Request, reqs), make([][]byte, reqs)
+			for i := range rs {
+				rs[i], bufs[i] = NewRequest(), make([]byte, size)
+			}
+			var df *os.File
+			if tc.be == DefaultBackend {
+				df = linuxDirectFile(t) // empty: reads past its end
+			}
+			total := 0
+			for round := range rounds {
+				if round%4 == 0 {
+					dropCache(t, cold)
+				}
+				src := make([][]byte, reqs)
+				for i, r := range rs {
+					clear(bufs[i])
+					var err error
+					switch {
+					case i%6 == 5 && df != nil:
+						bufs[i] = directBuf(size)
+						err = r.PrepareRead(df, 0, bufs[i], i)
+					case i%3 == 1:
+						err, src[i] = r.PrepareRead(cold, int64(i*size), bufs[i], i), wantCold[i*size:(i+1)*size]
+					case i%6 == 2:
+						err = r.PrepareRead(f, int64(len(want)-size/2), bufs[i], i) // across the end
+						src[i] = want[len(want)-size/2:]
+					default:
+						err, src[i] = r.PrepareRead(f, int64(i*size), bufs[i], i), want[i*size:(i+1)*size]
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				canceled := make([]bool, reqs)
+				var wg sync.WaitGroup
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < reqs; {
+						n, err := c.Submit(rs[i:min(i+5, reqs)]...)
+						if err != nil {
+							t.Errorf("Submit = %d, %v", n, err)
+							return
+						}
+						i += n
+					}
+				}()
+				go func() {
+					defer wg.Done()
+					for i := reqs - 1; i >= 0; i -= 3 {
+						if i%2 == 0 {
+							_ = c.Wakeup()
+						}
+						switch err := rs[i].Cancel(); {
+						case err == nil:
+							canceled[i] = true
+						case errors.Is(err, ErrInProgress), errors.Is(err, ErrAlreadyCompleted), errors.Is(err, ErrNotSubmitted), errors.Is(err, ErrInvalidState):
+						default:
+							t.Errorf("Cancel = %v", err)
+						}
+					}
+				}()
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				seen := make([]bool, reqs)
+				got := 0
+				out := make([]*Request, 7)
+				for got < reqs {
+					n, err := c.Wait(ctx, 1, out)
+					switch {
+					case err == nil, errors.Is(err, ErrInterrupted):
+					case errors.Is(err, ErrNoRequests):
+						time.Sleep(time.Millisecond) // the submitter is behind
+					default:
+						t.Fatalf("round %d: Wait after %d: %v", round, got, err)
+					}
+					for _, r := range out[:n] {
+						i := r.User().(int)
+						if seen[i] {
+							t.Fatalf("round %d: request %d came back twice", round, i)
+						}
+						seen[i] = true
+						got++
+					}
+				}
+				cancel()
+				wg.Wait()
+				for i, r := range rs {
+					n, err := r.Result()
+					switch {
+					case canceled[i]:
+						if !errors.Is(err, ErrCanceled) {
+							t.Fatalf("round %d: request %d: Cancel said canceled, Result = %d, %v", round, i, n, err)
+						}
+					case errors.Is(err, ErrCanceled):
+						t.Fatalf("round %d: request %d canceled, though Cancel did not say so", round, i)
+					case src[i] == nil:
+						if n != 0 || err != nil {
+							t.Fatalf("round %d: request %d past the end: Result = %d, %v", round, i, n, err)
+						}
+					case err != nil || n != len(src[i]) || !bytes.Equal(bufs[i][:n], src[i]):
+						t.Fatalf("round %d: request %d: Result = %d, %v; want %d bytes (data ok %v)", round, i, n, err, len(src[i]), bytes.Equal(bufs[i][:max(n, 0)], src[i][:min(max(n, 0), len(src[i]))]))
+					}
+				}
+				total += reqs
+				if c.InFlight() != 0 {
+					t.Fatalf("InFlight = %d", c.InFlight())
+				}
+			}
+			if st := c.Stats(); st.Goroutines+st.Kernel != uint64(total) {
+				t.Fatalf("Stats = %+v, want %d in all", st, total)
+			}
+		})
+	}
+}
+
+// TestCloseRacingSubmit: Close while another goroutine submits and waits
+// says ErrBusy, or closes a context no Submit then gets into: every
+// request a Submit accepted comes back, and a Submit after the Close that
+// succeeded reports ErrClosed.
+func TestCloseRacingSubmit(t *testing.T) {
+	f, _ := inlineFile(t, 4096)
+	busyTotal := 0
+	defer func() { t.Logf("Close said ErrBusy %d times", busyTotal) }()
+	for try := range 20 {
+		c, err := NewContext(Config{MaxRequests: 2, Backend: PortableBackend})
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed, started := make(chan struct{}), make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, buf := NewRequest(), make([]byte, 512)
+			out := make([]*Request, 1)
+			for round := 0; ; round++ {
+				if round == 1 {
+					close(started)
+				}
+				if err := r.PrepareRead(f, 0, buf, nil); err != nil {
+					t.Error(err)
+					return
+				}
+				n, err := c.Submit(r)
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if n != 1 || err != nil {
+					t.Errorf("try %d: Submit = %d, %v", try, n, err)
+					return
+				}
+				select {
+				case <-closed:
+					t.Errorf("try %d: Submit accepted a request after Close returned nil", try)
+				default:
+				}
+				if n, err := c.Wait(context.Background(), 1, out); n != 1 || err != nil {
+					t.Errorf("try %d: Wait = %d, %v", try, n, err)
+					return
+				}
+			}
+		}()
+		<-started
+		busy := 0
+		for {
+			err := c.Close()
+			if err == nil {
+				close(closed)
+				break
+			}
+			if !errors.Is(err, ErrBusy) {
+				t.Fatalf("try %d: Close = %v", try, err)
+			}
+			busy++
+			runtime.Gosched()
+		}
+		wg.Wait()
+		busyTotal += busy
+	}
+}
+
+// TestHelpHolesInCache: a read of a file whose cached pages have gaps (one
+// page in the middle, or all but the last, dropped; readahead off) is never
+// reported short by the waiter: it either waits for the workers or comes
+// back whole.
+func TestHelpHolesInCache(t *testing.T) {
+	const page, pages = 4096, 16
+	for _, tc := range inlineBackends {
+		for _, gap := range []struct {
+			name   string
+			cached func(p int) bool
+		}{
+			{"middle", func(p int) bool { return p != 5 }},
+			{"last-only", func(p int) bool { return p == pages-1 }},
+			{"every-other", func(p int) bool { return p%2 == 0 }},
+		} {
+			t.Run(tc.name+"/"+gap.name, func(t *testing.T) {
+				f, want := inlineFile(t, page*pages)
+				dropCache(t, f)
+				one := make([]byte, page)
+				for p := range pages {
+					if gap.cached(p) {
+						if _, err := f.ReadAt(one, int64(p*page)); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				c := benchContext(t, Config{MaxRequests: 3, Backend: tc.be})
+				g := workersOff(t, c)
+				type read struct{ off, size int }
+				reads := []read{{0, page * pages}, {4 * page, 4 * page}, {page * (pages - 2), 2 * page}}
+				rs, bufs := make([]*Request, len(reads)), make([][]byte, len(reads))
+				for i, rd := range reads {
+					rs[i], bufs[i] = NewRequest(), make([]byte, rd.size)
+					if err := rs[i].PrepareRead(f, int64(rd.off), bufs[i], i); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if n, err := c.Submit(rs...); n != len(rs) || err != nil {
+					t.Fatalf("Submit = %d, %v", n, err)
+				}
+				check := func(r *Request) {
+					i := r.User().(int)
+					rd := reads[i]
+					if n, err := r.Result(); n != rd.size || err != nil || !bytes.Equal(bufs[i], want[rd.off:rd.off+rd.size]) {
+						t.Errorf("read of %d bytes at %d: Result = %d, %v; want it whole", rd.size, rd.off, n, err)
+					}
+				}
+				got := 0
+				short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				out := make([]*Request, len(rs))
+				for {
+					n, err := c.Wait(short, 1, out)
+					for _, r := range out[:n] {
+						check(r)
+					}
+					got += n
+					if err != nil || got == len(rs) {
+						break
+					}
+				}
+				cancel()
+				workersOn(g)
+				for _, r := range waitAll(t, c, len(rs)-got) {
+					check(r)
+				}
+			})
+		}
+	}
+}
+
+// TestHelpManyFiles: one Wait's worth of cached reads on many files, two
+// on each, interleaved, all done by the waiter, each with its file's data.
+func TestHelpManyFiles(t *testing.T) {
+	const files, size = 40, 4096
+	for _, tc := range inlineBackends {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, wants := make([]*os.File, files), make([][]byte, files)
+			dir := t.TempDir()
+			for i := range fs {
+				wants[i] = bytes.Repeat([]byte{byte(i)}, 2*size) // each file its own
+				path := filepath.Join(dir, "f"+string(rune('a'+i)))
+				if err := os.WriteFile(path, wants[i], 0o600); err != nil {
+					t.Fatal(err)
+				}
+				f, err := os.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { f.Close() })
+				fs[i] = f
+				if n := cachedPrefix(t, f, 2*size); n != 2*size {
+					t.Skipf("cached %d of %d", n, 2*size)
+				}
+			}
+			c := benchContext(t, Config{MaxRequests: 2 * files, Backend: tc.be})
+			g := workersOff(t, c)
+			rs, bufs := make([]*Request, 2*files), make([][]byte, 2*files)
+			for i := range rs {
+				rs[i], bufs[i] = NewRequest(), make([]byte, size)
+				// a0 b0 a1 b1 c0 d0 c1 d1 ...: runs of one file are short
+				file := i/4*2 + i%2
+				part := i % 4 / 2
+				if err := rs[i].PrepareRead(fs[file], int64(part*size), bufs[i], [2]int{file, part}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := c.Submit(rs...); n != len(rs) || err != nil {
+				t.Fatalf("Submit = %d, %v", n, err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			out := make([]*Request, len(rs))
+			for got := 0; got < len(rs); {
+				n, err := c.Wait(ctx, 1, out)
+				if err != nil {
+					t.Fatalf("Wait with no workers after %d: %v", got, err)
+				}
+				for _, r := range out[:n] {
+					fp := r.User().([2]int)
+					i := slicesIndex(rs, r)
+					if n, err := r.Result(); n != size || err != nil || !bytes.Equal(bufs[i], wants[fp[0]][fp[1]*size:(fp[1]+1)*size]) {
+						t.Fatalf("file %d part %d: Result = %d, %v", fp[0], fp[1], n, err)
+					}
+				}
+				got += n
+			}
+			workersOn(g)
+			if st := c.Stats(); st.Goroutines != uint64(len(rs)) {
+				t.Fatalf("Stats = %+v", st)
+			}
+		})
+	}
+}
+
+func slicesIndex(rs []*Request, r *Request) int {
+	for i, x := range rs {
+		if x == r {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestHelpLargeRead: a 64 MiB read from the cache, and a 64 MiB buffer
+// for a 4 KiB file, come back whole (as pread gives them) from the waiter.
+func TestHelpLargeRead(t *testing.T) {
+	const big = 64 << 20
+	for _, tc := range inlineBackends {
+		t.Run(tc.name, func(t *testing.T) {
+			f, want := inlineFile(t, big)
+			small, wantSmall := inlineFile(t, 4096)
+			c := benchContext(t, Config{MaxRequests: 2, Backend: tc.be})
+			g := workersOff(t, c)
+			r1, r2 := NewRequest(), NewRequest()
+			b1, b2 := make([]byte, big), make([]byte, big)
+			if err := r1.PrepareRead(f, 0, b1, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := r2.PrepareRead(small, 0, b2, nil); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := c.Submit(r1, r2); n != 2 || err != nil {
+				t.Fatalf("Submit = %d, %v", n, err)
+			}
+			short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			n, _ := c.Wait(short, 2, make([]*Request, 2))
+			cancel()
+			workersOn(g)
+			waitAll(t, c, 2-n)
+			if n, err := r1.Result(); n != big || err != nil || !bytes.Equal(b1, want) {
+				t.Errorf("64 MiB read: Result = %d, %v", n, err)
+			}
+			if n, err := r2.Result(); n != len(wantSmall) || err != nil || !bytes.Equal(b2[:n], wantSmall) {
+				t.Errorf("64 MiB buffer on 4 KiB: Result = %d, %v", n, err)
+			}
+		})
 	}
 }
