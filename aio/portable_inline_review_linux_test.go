@@ -598,6 +598,9 @@ func TestCloseRacingSubmit(t *testing.T) {
 					t.Errorf("try %d: Wait = %d, %v", try, n, err)
 					return
 				}
+				if round%64 == 63 {
+					runtime.Gosched() // with one P, the waiter may run the read itself and never block
+				}
 			}
 		}()
 		<-started
