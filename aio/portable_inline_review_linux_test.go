@@ -800,3 +800,67 @@ func TestHelpLargeRead(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpFileClosedDuringBatch: a file closed while the waiter and the
+// workers read it (perhaps inside the one RawConn call of a batch) fails
+// only its own requests, with EBADF or os.ErrClosed, never with wrong data;
+// the other file's requests, in the same batches, are read.
+func TestHelpFileClosedDuringBatch(t *testing.T) {
+	const size, reqs, rounds = 4096, 32, 60
+	for _, tc := range inlineBackends {
+		t.Run(tc.name, func(t *testing.T) {
+			a0, wantA := inlineFile(t, reqs*size)
+			b, wantB := inlineFile(t, reqs*size)
+			c := benchContext(t, Config{MaxRequests: reqs, Backend: tc.be})
+			rs, bufs := make([]*Request, reqs), make([][]byte, reqs)
+			for i := range rs {
+				rs[i], bufs[i] = NewRequest(), make([]byte, size)
+			}
+			failedA := 0
+			for round := range rounds {
+				a, err := os.Open(a0.Name())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, r := range rs {
+					f := b
+					if i/4%2 == 0 { // runs of four on each file
+						f = a
+					}
+					clear(bufs[i])
+					if err := r.PrepareRead(f, int64(i*size), bufs[i], f == a); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if n, err := c.Submit(rs...); n != reqs || err != nil {
+					t.Fatalf("Submit = %d, %v", n, err)
+				}
+				closed := make(chan struct{})
+				go func() {
+					defer close(closed)
+					for range round % 8 {
+						runtime.Gosched()
+					}
+					a.Close()
+				}()
+				waitAll(t, c, reqs)
+				<-closed
+				for i, r := range rs {
+					n, err := r.Result()
+					onA := r.User().(bool)
+					want := wantB[i*size : (i+1)*size]
+					if onA {
+						want = wantA[i*size : (i+1)*size]
+					}
+					switch {
+					case onA && (errors.Is(err, syscall.EBADF) || errors.Is(err, os.ErrClosed)):
+						failedA++
+					case err != nil || n != size || !bytes.Equal(bufs[i], want):
+						t.Fatalf("round %d: request %d (on the closed file %v): Result = %d, %v", round, i, onA, n, err)
+					}
+				}
+			}
+			t.Logf("%d reads of the closed file failed", failedA)
+		})
+	}
+}
