@@ -47,6 +47,7 @@ type portableJob struct {
 	errno  syscall.Errno
 	parked bool               // its worker waits in the poller
 	ran    bool               // the system call gave the result
+	missed bool               // a read that does not wait could not do it
 	run    func(uintptr)      // r.runPortable, made once
 	stream func(uintptr) bool // r.runStream, made once
 }
@@ -153,7 +154,7 @@ func (b *portableBackend) pinning() pinning { return pinNothing }
 func (b *portableBackend) submit(batch []*Request, res []syscall.Errno) {
 	for _, r := range batch {
 		r.engine = engineGoroutine
-		r.pj.eng = b
+		r.pj.eng, r.pj.missed = b, false
 		r.pj.state.Store(jobQueued)
 	}
 	b.mu.Lock()
@@ -325,6 +326,8 @@ func (b *portableBackend) work() {
 				if len(w) == 0 {
 					break
 				}
+				// This worker waits for the first of those; the others go
+				// back too, to run beside it on other workers.
 				b.post(evs[:n])
 				n = 0
 				if rest := taken[i:]; len(rest) > 0 {
@@ -332,14 +335,18 @@ func (b *portableBackend) work() {
 					clear(rest)
 					taken = taken[:i]
 				}
-				for _, r := range w {
-					t := monotonic()
-					evs[n] = b.perform(r)
-					n++
-					if monotonic()-t > slowJob && !slow {
-						slow = true
-						b.slowed(nil)
+				if len(w) > 1 {
+					for _, r := range w[1:] {
+						r.pj.state.Store(jobQueued)
 					}
+					b.handBack(w[1:])
+				}
+				t := monotonic()
+				evs[n] = b.perform(w[0])
+				n++
+				if monotonic()-t > slowJob {
+					slow = true
+					b.slowed(nil)
 				}
 				clear(w)
 			default:

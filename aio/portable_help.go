@@ -57,7 +57,8 @@ const helpBatch = 8
 // wait for a device (canInline), those on one file in one RawConn call. It
 // puts the events of those done (or canceled) in evs and returns how many,
 // and appends to waits those the reads could not do, which are running and
-// must be performed.
+// must be performed (blocking: they are marked missed, so that canInline
+// no longer holds for them).
 func (b *portableBackend) inline(rs []*Request, evs []event, waits []*Request, runs *inlineRuns) (int, []*Request) {
 	n := 0
 	claimed := rs[:0]
@@ -71,7 +72,7 @@ func (b *portableBackend) inline(rs []*Request, evs []event, waits []*Request, r
 	}
 	for i := 0; i < len(claimed); {
 		j := i + 1
-		for j < len(claimed) && claimed[j].rc == claimed[i].rc {
+		for j < len(claimed) && claimed[j].file == claimed[i].file {
 			j++
 		}
 		runs.do(claimed[i:j])
@@ -79,6 +80,7 @@ func (b *portableBackend) inline(rs []*Request, evs []event, waits []*Request, r
 	}
 	for _, r := range claimed {
 		if !r.pj.ran {
+			r.pj.missed = true
 			waits = append(waits, r)
 			continue
 		}

@@ -15,9 +15,10 @@ const inlineReads = true
 
 // canInline reports whether r may run in the waiter's goroutine: a read of
 // a buffered regular file, which preadv2 with RWF_NOWAIT does only if the
-// page cache holds the data, so it never waits for a device.
+// page cache holds the data, so it never waits for a device; and not one
+// whose read of that kind missed since r was submitted.
 func canInline(r *Request) bool {
-	return r.op == opRead && len(r.buf) > 0 && r.class.kind == kindRegular && !r.class.direct && !r.class.noInline
+	return r.op == opRead && len(r.buf) > 0 && r.class.kind == kindRegular && !r.class.direct && !r.class.noInline && !r.pj.missed
 }
 
 // runInline is a pread that does not wait: it stores r's result only if the
