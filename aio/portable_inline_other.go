@@ -9,5 +9,3 @@ const inlineReads = false
 func canInline(*Request) bool { return false }
 
 func (r *Request) runInline(uintptr) {}
-
-func noInlineBefore(fileClass) bool { return false }
