@@ -153,9 +153,8 @@ func (b *mixedBackend) wait(evs []event, timeout time.Duration) (int, bool, erro
 			return k, woke, err
 		}
 	}
-	if k := b.g.help(evs); k > 0 {
-		m, woke := b.g.reap(evs[k:])
-		return k + m, woke, nil
+	if n, woke := b.g.help(evs); n > 0 {
+		return n, woke, nil
 	}
 	if b.kin.Load() == 0 {
 		b.sleep.Store(sleepGoroutines)

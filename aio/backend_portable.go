@@ -262,6 +262,28 @@ func (b *portableBackend) handBack(rest []*Request) {
 	b.mu.Unlock()
 }
 
+// giveBack hands taken[i:], the rest of a worker's share, back to the
+// queue and returns what the worker keeps.
+func (b *portableBackend) giveBack(taken []*Request, i int) []*Request {
+	if rest := taken[i:]; len(rest) > 0 {
+		b.handBack(rest)
+		clear(rest)
+	}
+	return taken[:i]
+}
+
+// requeue puts running requests that were not done back in the queue.
+func (b *portableBackend) requeue(rs []*Request) {
+	if len(rs) == 0 {
+		return
+	}
+	for _, r := range rs {
+		r.pj.state.Store(jobQueued)
+	}
+	b.handBack(rs)
+	clear(rs)
+}
+
 // quick records a share done without a slow request: the pool shrinks
 // back towards fast by one.
 func (b *portableBackend) quick() {
@@ -301,11 +323,7 @@ func (b *portableBackend) work() {
 				// is done, and give the rest of the share back first.
 				b.post(evs[:n])
 				n = 0
-				if rest := taken[i+1:]; len(rest) > 0 {
-					b.handBack(rest)
-					clear(rest)
-					taken = taken[:i+1]
-				}
+				taken = b.giveBack(taken, i+1)
 				evs[n] = b.run(r)
 				taken[i] = nil
 				n, i = n+1, i+1
@@ -330,25 +348,16 @@ func (b *portableBackend) work() {
 				// back too, to run beside it on other workers.
 				b.post(evs[:n])
 				n = 0
-				if rest := taken[i:]; len(rest) > 0 {
-					b.handBack(rest)
-					clear(rest)
-					taken = taken[:i]
-				}
-				if len(w) > 1 {
-					for _, r := range w[1:] {
-						r.pj.state.Store(jobQueued)
-					}
-					b.handBack(w[1:])
-				}
+				taken = b.giveBack(taken, i)
+				b.requeue(w[1:])
 				t := monotonic()
 				evs[n] = b.perform(w[0])
+				w[0] = nil
 				n++
 				if monotonic()-t > slowJob {
 					slow = true
 					b.slowed(nil)
 				}
-				clear(w)
 			default:
 				evs[n] = b.run(r)
 				taken[i] = nil
@@ -492,9 +501,8 @@ func (b *portableBackend) wait(evs []event, timeout time.Duration) (int, bool, e
 		if n > 0 || woke || timeout == 0 {
 			return n, woke, nil
 		}
-		if k := b.help(evs); k > 0 {
-			n, woke := b.reap(evs[k:])
-			return k + n, woke, nil
+		if n, woke := b.help(evs); n > 0 {
+			return n, woke, nil
 		}
 		// Workers hand over what they have done at once, not at the end
 		// of their share, while the waiter sleeps; so a last look first.

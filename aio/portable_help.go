@@ -10,12 +10,13 @@ import "syscall"
 // help runs requests at the head of the queue in the waiter's goroutine,
 // instead of sleeping while a worker does, as long as they can be done
 // without waiting for a device (canInline: reads the page cache holds),
-// up to its part of the queue, helpBatch and len(evs). It returns the
-// events it produced.
-// A read the cache does not hold goes back to the queue, for the workers.
-func (b *portableBackend) help(evs []event) int {
+// up to its part of the queue, helpBatch and len(evs). A read the cache
+// does not hold goes back to the queue, for the workers. If it did any, it
+// adds what the workers have posted, as reap does, and returns the count
+// and whether a wake came.
+func (b *portableBackend) help(evs []event) (int, bool) {
 	if !inlineReads {
-		return 0
+		return 0, false
 	}
 	took := b.took[:]
 	b.mu.Lock()
@@ -37,16 +38,12 @@ func (b *portableBackend) help(evs []event) int {
 	b.mu.Unlock()
 	n, back := b.inline(took[:k], evs, b.waits[:0], &b.runs)
 	clear(took[:k])
-	for _, r := range back {
-		r.pj.state.Store(jobQueued)
+	b.requeue(back)
+	if n == 0 {
+		return 0, false
 	}
-	if len(back) > 0 {
-		b.mu.Lock()
-		b.enqueue(back)
-		b.mu.Unlock()
-		clear(back)
-	}
-	return n
+	m, woke := b.reap(evs[n:])
+	return n + m, woke
 }
 
 // helpBatch bounds the requests one help runs, so that the waiter returns
