@@ -243,12 +243,16 @@ func monotonic() time.Duration { return time.Since(epoch) }
 // above a read from the page cache, below a read from a disk.
 const slowJob = 40 * time.Microsecond
 
-// slowed records that a request took long: the pool may grow, and rest,
-// the untouched remainder of a worker's share (perhaps none), goes back to
-// the queue for other workers.
+// slowed records that a request took long, and rest, the untouched
+// remainder of a worker's share (perhaps none), goes back to the queue for
+// other workers. The pool grows only if requests wait: a slow request
+// alone (one call at a time on a File) gains nothing from more workers, and
+// each new one would cost a goroutine.
 func (b *portableBackend) slowed(rest []*Request) {
 	b.mu.Lock()
-	b.allow = min(b.allow*2, b.maxWorkers)
+	if len(rest) > 0 || b.head < len(b.queue) {
+		b.allow = min(b.allow*2, b.maxWorkers)
+	}
 	if len(rest) > 0 {
 		b.enqueue(rest)
 	}
