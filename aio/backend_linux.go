@@ -374,15 +374,21 @@ func (r *aioRing) loadTail() uint32 { return atomic.LoadUint32(&r.tail) }
 // doneSince reports whether the event of cb is among those the kernel
 // added to the ring since its tail was t. The waiter may be taking them
 // meanwhile, but the kernel cannot write over them: the ring has room for
-// more events than there can be requests in flight.
+// more events than there can be requests in flight. It looks from the
+// newest back: cb is the last one submitted, so its event, if there, is
+// usually the last.
 func (r *aioRing) doneSince(t uint32, cb *sys.Iocb) bool {
 	obj := uint64(uintptr(unsafe.Pointer(cb)))
-	evs, end := r.events(), r.loadTail()
-	if t >= r.nr || end >= r.nr {
+	evs, e := r.events(), r.loadTail()
+	if t >= r.nr || e >= r.nr {
 		return false
 	}
-	for ; t != end; t = (t + 1) % r.nr {
-		if evs[t].Obj == obj {
+	for e != t {
+		if e == 0 {
+			e = r.nr
+		}
+		e--
+		if evs[e].Obj == obj {
 			return true
 		}
 	}

@@ -14,9 +14,10 @@ import (
 // order, several at a time, like kernel AIO.
 //
 // Workers are started as work arrives and stay. While requests are quick
-// (the page cache), the pool keeps to GOMAXPROCS workers, each taking a
-// share of the queue at a time and reporting its completions together, so
-// that the waiter is woken once per batch, not once per request. A request
+// (the page cache), the pool keeps to a worker per CPU (quickPool), each
+// taking a share of the queue at a time and reporting its completions
+// together, so that the waiter is woken once per batch, not once per
+// request. A request
 // that takes long (a disk read, a slow mount) lets the pool grow, up to the
 // bound, and its worker hands the rest of its share back, so that slow
 // requests run in parallel; a worker waiting in the poller for a stream
@@ -119,7 +120,7 @@ func newGoroutineEngine(limit, workers int) *portableBackend {
 	b := &portableBackend{
 		lim:        limit,
 		maxWorkers: workers,
-		fast:       min(workers, runtime.GOMAXPROCS(0)),
+		fast:       min(workers, quickPool()),
 		queue:      make([]*Request, 0, limit),
 		done:       make([]event, 0, limit),
 		notify:     make(chan struct{}, 1),
@@ -129,6 +130,17 @@ func newGoroutineEngine(limit, workers int) *portableBackend {
 	b.workCh.L = &b.mu
 	b.timer.Stop()
 	return b
+}
+
+// quickPool is the pool while requests are quick: a worker for each CPU,
+// but one fewer where the waiter does reads itself (help), since it then
+// takes one CPU's share of them.
+func quickPool() int {
+	n := runtime.GOMAXPROCS(0)
+	if inlineReads {
+		n--
+	}
+	return max(n, 1)
 }
 
 func (b *portableBackend) limit() int { return b.lim }
