@@ -4,14 +4,15 @@ package fbsdmodel
 
 // FreeBSD's values, with its names (freebsd-abi.md §2).
 const (
-	LIO_NOP    = 0x0
-	LIO_WRITE  = 0x1
-	LIO_READ   = 0x2
-	LIO_WRITEV = 0x5
-	LIO_READV  = 0x6
-	LIO_SYNC   = 0x8
-	LIO_DSYNC  = 0x18
-	LIO_MLOCK  = 0x20
+	LIO_NOP      = 0x0
+	LIO_WRITE    = 0x1
+	LIO_READ     = 0x2
+	LIO_VECTORED = 0x4
+	LIO_WRITEV   = 0x5
+	LIO_READV    = 0x6
+	LIO_SYNC     = 0x8
+	LIO_DSYNC    = 0x18
+	LIO_MLOCK    = 0x20
 
 	LIO_NOWAIT = 0x0
 	LIO_WAIT   = 0x1

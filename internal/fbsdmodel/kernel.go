@@ -75,6 +75,12 @@ type Kernel struct {
 
 	kqs map[int]*kqueue // by descriptor
 
+	// aioinfo is p_aioinfo != NULL: the process has made a call that
+	// sets up its AIO state (aio_aqueue, lio_listio, aio_waitcomplete).
+	// Before that aio_error, aio_return and aio_suspend answer without
+	// looking at the aiocb.
+	aioinfo bool
+
 	// Sysctls a test may change at run time (SetSysctl).
 	maxQueuePerProc int // vfs.aio.max_aio_queue_per_proc = p1003_1b.aio_listio_max
 	maxAIOPerProc   int // vfs.aio.max_aio_per_proc

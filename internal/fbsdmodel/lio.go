@@ -38,6 +38,7 @@ func (k *Kernel) LioListio(mode int, list unsafe.Pointer, n int, sig unsafe.Poin
 	if n < 0 || n > k.maxQueuePerProc {
 		return unix.EINVAL
 	}
+	k.aioinfo = true
 	lj := &lioJob{}
 	if sig != nil && mode == LIO_NOWAIT {
 		if e := k.listSigLocked(lj, list, sig); e != 0 {

@@ -11,10 +11,15 @@ import (
 // AioError is aio_error(2) (§B, §D): EINPROGRESS while the job of cb is
 // unfinished, its errno (0 on success) once finished. For an aiocb the
 // kernel does not know, it reads cb: EINVAL if its status is not -1, else
-// the error stored there. The answer is the value; the error is always nil.
+// the error stored there; before the process's first AIO call (see
+// Kernel.aioinfo) it is EINVAL whatever cb holds. The answer is the value;
+// the error is always nil.
 func (k *Kernel) AioError(cb unsafe.Pointer) (int, error) {
 	k.enter()
 	defer k.mu.Unlock()
+	if !k.aioinfo {
+		return int(unix.EINVAL), nil
+	}
 	if j := k.firstLocked(uintptr(cb), anyJob); j != nil {
 		if j.state == done {
 			return int(j.errno), nil

@@ -55,6 +55,7 @@ func (k *Kernel) submit(cb unsafe.Pointer, op int) error {
 // comes from the aiocb (lio_listio, §B).
 func (k *Kernel) aqueueLocked(ucb unsafe.Pointer, op int, lj *lioJob) syscall.Errno {
 	addr := uintptr(ucb)
+	k.aioinfo = true
 	k.checkPinnedLocked(addr, aiocbSize, "aiocb %#x at submission", addr)
 	if k.firstLocked(addr, anyJob) != nil {
 		k.violateLocked("aiocb %#x submitted again before aio_return of its previous job (§A: never resubmit)", addr)
@@ -83,6 +84,11 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	j := &job{uaddr: uintptr(ucb), ucb: ucb}
 	copy(j.kcb[:], copyin(ucb, aiocbSize)) // §A.2
 	c := &j.kcb
+	if k.copiesIov(op, c.opcode()) { // aiocb_copyin: with the aiocb, before any check
+		if e := k.copyinIovLocked(ucb, j); e != 0 {
+			return nil, e
+		}
+	}
 	if c.nbytes() > ssizeMax { // §F.5
 		return nil, unix.EINVAL
 	}
@@ -115,11 +121,6 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	rw := op == LIO_READ || op == LIO_WRITE || op == LIO_READV || op == LIO_WRITEV
 	if rw && c.offset() < 0 && f.kind != unix.S_IFCHR { // §F.5
 		return nil, unix.EINVAL
-	}
-	if op == LIO_READV || op == LIO_WRITEV {
-		if e := k.copyinIovLocked(ucb, j); e != 0 {
-			return nil, e
-		}
 	}
 	if op == LIO_NOP { // §B: the descriptor is checked, no job is made
 		return nil, 0
@@ -155,6 +156,16 @@ func (k *Kernel) listOpcode(op int) bool {
 		return k.cfg.Osreldate >= Osreldate14
 	}
 	return false
+}
+
+// copiesIov is aiocb_copyin's test (§A.2, §B): the iovec array is copied in
+// for aio_readv and aio_writev, and for a list entry whose opcode has
+// LIO_VECTORED only from 14.0 on (13.x's copies nothing for lists).
+func (k *Kernel) copiesIov(op, entryOp int) bool {
+	if op == LIO_NOP && k.cfg.Osreldate >= Osreldate14 {
+		op = entryOp
+	}
+	return op&LIO_VECTORED != 0
 }
 
 // fileInfo is what submission learns of a descriptor's file.

@@ -18,11 +18,12 @@ func (k *Kernel) AioWaitcomplete(cbp unsafe.Pointer, timeout unsafe.Pointer) (in
 	k.enter()
 	defer k.mu.Unlock()
 	k.violateLocked("aio_waitcomplete called: it takes other contexts' completions and cannot be woken (§G)")
+	store64(cbp, 0, 0)
 	poll, deadline, e := readTimeout(timeout)
 	if e != 0 {
 		return -1, e
 	}
-	store64(cbp, 0, 0)
+	k.aioinfo = true
 	for {
 		var first *job
 		for _, list := range k.jobs {
@@ -46,7 +47,8 @@ func (k *Kernel) AioWaitcomplete(cbp unsafe.Pointer, timeout unsafe.Pointer) (in
 
 // AioSuspend is aio_suspend(2) (§G): it returns nil as soon as one of the n
 // aiocbs at list has finished, or at once when the kernel knows none of
-// them; timing out is EAGAIN, n outside [0, max_aio_queue_per_proc] EINVAL.
+// them; timing out, or a process that has made no AIO call yet, is EAGAIN;
+// n outside [0, max_aio_queue_per_proc] is EINVAL.
 // It does not collect. Every call is recorded as a violation: the project
 // must not use it.
 func (k *Kernel) AioSuspend(list unsafe.Pointer, n int, timeout unsafe.Pointer) error {
@@ -59,6 +61,9 @@ func (k *Kernel) AioSuspend(list unsafe.Pointer, n int, timeout unsafe.Pointer) 
 	poll, deadline, e := readTimeout(timeout)
 	if e != 0 {
 		return e
+	}
+	if !k.aioinfo {
+		return unix.EAGAIN
 	}
 	addrs := make([]uintptr, n)
 	for i := range n {
