@@ -177,3 +177,80 @@ func TestIovecCopiedInFirst(t *testing.T) {
 		e.noViolations()
 	}
 }
+
+// aio_fsync_errors: an op other than O_SYNC or O_DSYNC is EINVAL with the
+// aiocb untouched; a descriptor that is not open is EBADF, an unknown
+// sigev_notify EINVAL, both stored in the aiocb (§E).
+func TestFsyncErrors(t *testing.T) {
+	e := newEnv(t, Config{})
+	fsync := func(op int, cb *aiocb) error { return e.k.AioFsync(op, unsafe.Pointer(cb)) }
+	untouched := e.cb(e.fd, 0, nil, EV_ONESHOT)
+	if err := fsync(666, untouched); err != unix.EINVAL || untouched.status != 7 || untouched.err != 7 {
+		t.Fatalf("aio_fsync(666) = %v, status=%d error=%d; want EINVAL, the aiocb untouched", err, untouched.status, untouched.err)
+	}
+	badFd := e.cb(666, 0, nil, EV_ONESHOT)
+	if err := fsync(O_SYNC, badFd); err != unix.EBADF || badFd.err != int64(unix.EBADF) {
+		t.Fatalf("aio_fsync on descriptor 666 = %v, error %d; want EBADF", err, badFd.err)
+	}
+	badNotify := e.cb(e.fd, 0, nil, EV_ONESHOT)
+	badNotify.notify = 666
+	if err := fsync(O_SYNC, badNotify); err != unix.EINVAL || badNotify.err != int64(unix.EINVAL) {
+		t.Fatalf("aio_fsync with sigev_notify 666 = %v, error %d; want EINVAL", err, badNotify.err)
+	}
+	if n := e.k.Outstanding(); n != 0 {
+		t.Fatalf("Outstanding = %d", n)
+	}
+	e.noViolations()
+}
+
+// lio_listio(LIO_NOWAIT) with one bad entry, wherever it sits: the call is
+// -1/EIO; every other entry is queued, runs and posts its kevent; aio_error
+// of the bad one returns its errno as the value, and aio_return of it is
+// EINVAL and changes nothing (§B per-entry outcome).
+func TestLioListioOneBadEntry(t *testing.T) {
+	for bad := range 3 {
+		e := newEnv(t, Config{})
+		list := make([]*aiocb, 3)
+		for i := range list {
+			fd := e.fd
+			if i == bad {
+				fd = -1
+			}
+			list[i] = e.cb(fd, int64(i)*8, e.buf(8), EV_ONESHOT)
+			list[i].opcode = LIO_READ
+		}
+		if err := e.listio(LIO_NOWAIT, list, nil); err != unix.EIO {
+			t.Fatalf("bad entry %d: lio_listio = %v, want EIO", bad, err)
+		}
+		if v, _ := e.k.AioError(unsafe.Pointer(list[bad])); v != int(unix.EBADF) {
+			t.Fatalf("bad entry %d: aio_error = %d, want EBADF", bad, v)
+		}
+		evs := e.harvest(2)
+		for _, ev := range evs {
+			if ev.ident == identOf(list[bad]) {
+				t.Fatalf("bad entry %d posted an event", bad)
+			}
+		}
+		for i, cb := range list {
+			if i == bad {
+				if n, err := e.k.AioReturn(unsafe.Pointer(cb)); n != -1 || err != unix.EINVAL {
+					t.Fatalf("bad entry %d: aio_return = %d, %v; want -1, EINVAL", bad, n, err)
+				}
+				if v, _ := e.k.AioError(unsafe.Pointer(cb)); v != int(unix.EBADF) || cb.status != -1 {
+					t.Fatalf("bad entry %d after aio_return: aio_error %d, status %d; want EBADF, -1", bad, v, cb.status)
+				}
+				continue
+			}
+			if v, _ := e.k.AioError(unsafe.Pointer(cb)); v != 0 {
+				t.Fatalf("bad entry %d: entry %d aio_error = %d, want 0", bad, i, v)
+			}
+			if n := e.ret(cb); n != 8 {
+				t.Fatalf("bad entry %d: entry %d read %d bytes", bad, i, n)
+			}
+		}
+		if evs, _ := e.kevent(nil, 4, poll); len(evs) != 0 {
+			t.Fatalf("bad entry %d: %d more events", bad, len(evs))
+		}
+		e.noViolations()
+	}
+}
