@@ -84,6 +84,9 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	j := &job{uaddr: uintptr(ucb), ucb: ucb}
 	copy(j.kcb[:], copyin(ucb, aiocbSize)) // §A.2
 	c := &j.kcb
+	if op == LIO_NOP && (c.opcode() == LIO_READV || c.opcode() == LIO_WRITEV) {
+		k.stats.VectoredListEntries++
+	}
 	if k.copiesIov(op, c.opcode()) { // aiocb_copyin: with the aiocb, before any check
 		if e := k.copyinIovLocked(ucb, j); e != 0 {
 			return nil, e
@@ -104,9 +107,6 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	}
 	if op == LIO_NOP {
 		op = c.opcode()
-		if op == LIO_READV || op == LIO_WRITEV {
-			k.stats.VectoredListEntries++
-		}
 		if !k.listOpcode(op) {
 			return nil, unix.EINVAL
 		}
