@@ -69,7 +69,7 @@ func TestAIOLoopAllocs(t *testing.T) {
 				// thousands of times; the runtime's own caches (sudogs moving
 				// between Ps while other work loads the machine) now and then
 				// cost one. So a round without any allocation passes.
-				const steps, rounds = 300, 3
+				const steps, rounds = 300, 10
 				var allocs, requests float64
 				for range rounds {
 					before := a.ops.Load()
