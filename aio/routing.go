@@ -38,7 +38,15 @@ func kernelServes(k kernelAIO, c fileClass) bool {
 	return false
 }
 
-// linuxSubmitBlocks reports whether io_submit would block on a request on
-// a file of class c until data comes, so that KernelBackend must not give
-// it to the kernel: streams, and character devices, which may be anything.
-func linuxSubmitBlocks(c fileClass) bool { return c.stream() || c.kind == kindChar }
+// linuxSubmitBlocks reports whether io_submit may block on a request on a
+// file of class c until data comes, so that KernelBackend must not give it
+// to the kernel: every file but regular files, block devices and
+// directories; that is streams, character devices, which may be anything,
+// and files of no kind listed (an eventfd, a timerfd, a signalfd).
+func linuxSubmitBlocks(c fileClass) bool {
+	switch c.kind {
+	case kindRegular, kindBlock, kindDir:
+		return false
+	}
+	return true
+}
