@@ -433,3 +433,346 @@ func TestBlockedPipeRead(t *testing.T) {
 		})
 	}
 }
+
+// h3SmallFS mounts a tmpfs of 256 KiB for the test and returns its
+// directory; it is unmounted at the end, after the test's files are closed
+// (cleanups registered later run first).
+func h3SmallFS(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
+		if errors.Is(err, syscall.EPERM) {
+			t.Skipf("mount tmpfs: %v: a full filesystem needs the right to mount one", err)
+		}
+		t.Fatalf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// h3Pattern is size bytes of i's own pattern, never 0.
+func h3Pattern(i, size int) []byte {
+	b := make([]byte, size)
+	for j := range b {
+		b[j] = byte(i*7+j%13) | 1
+	}
+	return b
+}
+
+// TestFullFilesystem: writes that overflow a 256 KiB tmpfs each complete
+// once: whole, short with no error, or with ENOSPC (a *os.PathError keeping
+// the errno) having written nothing; what they report written is in the
+// file; the Context counts them all and closes. Buffered and O_DIRECT files
+// (on DefaultBackend the latter go to kernel AIO).
+func TestFullFilesystem(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		name := "buffered"
+		if direct {
+			name = "direct"
+		}
+		t.Run(name, func(t *testing.T) {
+			h3ForEachBackend(t, func(t *testing.T, be Backend) {
+				const reqs, size = 16, 32 << 10 // 512 KiB for 256
+				c := h3Context(t, Config{MaxRequests: reqs}, be)
+				flag := os.O_RDWR | os.O_CREATE
+				if direct {
+					flag |= syscall.O_DIRECT
+				}
+				f, err := os.OpenFile(filepath.Join(h3SmallFS(t), "big"), flag, 0o600)
+				if direct && errors.Is(err, syscall.EINVAL) {
+					t.Skipf("tmpfs refuses O_DIRECT: %v", err)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { f.Close() })
+				rs, data := make([]*Request, reqs), make([][]byte, reqs)
+				for i := range rs {
+					rs[i], data[i] = NewRequest(), directBuf(size)
+					copy(data[i], h3Pattern(i, size))
+					if err := rs[i].PrepareWrite(f, int64(i*size), data[i], i); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if n, err := c.Submit(rs...); n != reqs || err != nil {
+					t.Fatalf("Submit = %d, %v", n, err)
+				}
+				h3Wait(t, c, rs, reqs)
+				written, full := 0, 0
+				for i, r := range rs {
+					n, err := r.Result()
+					switch {
+					case err != nil:
+						h3Errno(t, "write into a full filesystem", err, syscall.ENOSPC)
+						if n != 0 {
+							t.Fatalf("write %d: %d bytes with %v", i, n, err)
+						}
+						full++
+					case n <= 0 || n > size:
+						t.Fatalf("write %d = %d, nil", i, n)
+					case n < size:
+						full++
+					}
+					written += n
+					got := make([]byte, n)
+					if _, err := unix.Pread(int(f.Fd()), got, int64(i*size)); err != nil {
+						t.Fatal(err)
+					}
+					if string(got) != string(data[i][:n]) {
+						t.Fatalf("write %d reported %d bytes; the file holds others there", i, n)
+					}
+				}
+				if full == 0 || written > 256<<10 {
+					t.Fatalf("%d bytes written into a 256 KiB filesystem, %d writes short or refused", written, full)
+				}
+				st := c.Stats()
+				if st.Kernel+st.Goroutines != reqs {
+					t.Fatalf("Stats = %+v for %d requests", st, reqs)
+				}
+				if direct && be == DefaultBackend && c.Kernel() == "linux-aio" && st.Kernel != reqs {
+					t.Fatalf("Stats = %+v: O_DIRECT writes not served by kernel AIO", st)
+				}
+				if err := c.Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+			})
+		})
+	}
+}
+
+// TestFileFullFilesystem: File.WriteAt of more than a 256 KiB tmpfs holds,
+// from several goroutines, returns n < len(p) only with ENOSPC (a
+// *os.PathError keeping the errno), and the n bytes are in the file; on the
+// shared engine (pread in the caller's goroutine) and engines of each
+// backend.
+func TestFileFullFilesystem(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		be   Backend
+		own  bool
+	}{{"shared", 0, false}, {"default", DefaultBackend, true}, {"portable", PortableBackend, true}, {"kernel", KernelBackend, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var e *Engine
+			if tc.own {
+				if tc.be == KernelBackend {
+					smSkipWithoutKernelAIO(t, Config{Backend: tc.be})
+				}
+				var err error
+				if e, err = NewEngine(Config{Backend: tc.be, MaxRequests: 4}); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() {
+					if err := e.Close(); err != nil {
+						t.Errorf("Engine.Close: %v", err)
+					}
+				})
+			}
+			path := filepath.Join(h3SmallFS(t), "big")
+			var (
+				f   *File
+				err error
+			)
+			if e != nil {
+				f, err = e.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+			} else {
+				f, err = OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			const writers, size = 4, 96 << 10 // 384 KiB for 256
+			ns, errs := make([]int, writers), make([]error, writers)
+			done := make(chan int)
+			for i := range writers {
+				go func() {
+					ns[i], errs[i] = f.WriteAt(h3Pattern(i, size), int64(i*size))
+					done <- i
+				}()
+			}
+			refused := 0
+			for range writers {
+				i := <-done
+				switch {
+				case ns[i] == size && errs[i] == nil:
+				case ns[i] < size && errs[i] != nil:
+					h3Errno(t, "File.WriteAt into a full filesystem", errs[i], syscall.ENOSPC)
+					refused++
+				default:
+					t.Fatalf("WriteAt %d = %d, %v for %d bytes", i, ns[i], errs[i], size)
+				}
+			}
+			if refused == 0 {
+				t.Fatalf("%d writes of %d bytes into 256 KiB all succeeded", writers, size)
+			}
+			for i := range writers {
+				got := make([]byte, ns[i])
+				if n, err := f.ReadAt(got, int64(i*size)); n != ns[i] || err != nil && ns[i] > 0 {
+					t.Fatalf("ReadAt %d = %d, %v", i, n, err)
+				}
+				if string(got) != string(h3Pattern(i, size)[:ns[i]]) {
+					t.Fatalf("WriteAt %d reported %d bytes; the file holds others there", i, ns[i])
+				}
+			}
+		})
+	}
+}
+
+// h3Byte is the content of byte off of the files the truncation tests use.
+func h3Byte(off int64) byte { return byte(off%251) + 1 }
+
+// h3TruncFile is a file of size bytes of h3Byte in dir, opened with flag,
+// its pages evicted.
+func h3TruncFile(t *testing.T, dir string, size int, flag int) *os.File {
+	t.Helper()
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = h3Byte(int64(i))
+	}
+	path := filepath.Join(dir, "trunc")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if errors.Is(err, syscall.EINVAL) && flag&syscall.O_DIRECT != 0 {
+		t.Skipf("%s refuses O_DIRECT", dir)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	dropCache(t, f)
+	return f
+}
+
+// TestTruncateUnderReads: a file truncated to 0 and extended again while
+// reads of it are in flight, its pages not cached: each read completes once
+// with no error and n bytes that are the file's old content or the zeros
+// of the extension, never anything else.
+func TestTruncateUnderReads(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		name := "buffered"
+		if direct {
+			name = "direct"
+		}
+		t.Run(name, func(t *testing.T) {
+			h3ForEachBackend(t, func(t *testing.T, be Backend) {
+				const reqs, size, fileSize, rounds = 32, 16 << 10, 1 << 20, 6
+				c := h3Context(t, Config{MaxRequests: reqs}, be)
+				flag := os.O_RDWR
+				if direct {
+					flag |= syscall.O_DIRECT
+				}
+				f := h3TruncFile(t, t.TempDir(), fileSize, flag)
+				rs, bufs := make([]*Request, reqs), make([][]byte, reqs)
+				for i := range rs {
+					rs[i], bufs[i] = NewRequest(), directBuf(size)
+				}
+				for round := range rounds {
+					if err := unix.Ftruncate(int(f.Fd()), fileSize); err != nil {
+						t.Fatal(err)
+					}
+					for i, r := range rs {
+						for j := range bufs[i] {
+							bufs[i][j] = 0xff // never in the file
+						}
+						off := int64((i*37 + round*11) % (fileSize / size) * size)
+						if err := r.PrepareRead(f, off, bufs[i], off); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if n, err := c.Submit(rs...); n != reqs || err != nil {
+						t.Fatalf("Submit = %d, %v", n, err)
+					}
+					if err := unix.Ftruncate(int(f.Fd()), 0); err != nil {
+						t.Fatal(err)
+					}
+					if err := unix.Ftruncate(int(f.Fd()), fileSize); err != nil {
+						t.Fatal(err)
+					}
+					h3Wait(t, c, rs, reqs)
+					for i, r := range rs {
+						n, err := r.Result()
+						if err != nil || n < 0 || n > size {
+							t.Fatalf("round %d: read at %d = %d, %v", round, r.User(), n, err)
+						}
+						off := r.User().(int64)
+						for j, b := range bufs[i][:n] {
+							if b != 0 && b != h3Byte(off+int64(j)) {
+								t.Fatalf("round %d: read at %d = %d bytes; byte %d is %#x, neither the file's %#x nor 0", round, off, n, j, b, h3Byte(off+int64(j)))
+							}
+						}
+					}
+					// Extended with zeros, the file is written again for
+					// the next round and its pages evicted.
+					data := make([]byte, fileSize)
+					for j := range data {
+						data[j] = h3Byte(int64(j))
+					}
+					if err := os.WriteFile(f.Name(), data, 0o600); err != nil {
+						t.Fatal(err)
+					}
+					dropCache(t, f)
+				}
+			})
+		})
+	}
+}
+
+// TestTruncateUnderWrites: writes of a file's own pattern while it is cut
+// to various sizes: each write completes once, whole, and every byte of the
+// file afterwards is its pattern or 0.
+func TestTruncateUnderWrites(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		const reqs, size, fileSize, rounds = 16, 8 << 10, 256 << 10, 6
+		c := h3Context(t, Config{MaxRequests: reqs}, be)
+		f, err := os.OpenFile(filepath.Join(t.TempDir(), "w"), os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rs := make([]*Request, reqs)
+		for i := range rs {
+			rs[i] = NewRequest()
+		}
+		for round := range rounds {
+			for i, r := range rs {
+				off := int64((i*5 + round*3) % (fileSize / size) * size)
+				buf := make([]byte, size)
+				for j := range buf {
+					buf[j] = h3Byte(off + int64(j))
+				}
+				if err := r.PrepareWrite(f, off, buf, off); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := c.Submit(rs...); n != reqs || err != nil {
+				t.Fatalf("Submit = %d, %v", n, err)
+			}
+			for k := range 4 {
+				if err := unix.Ftruncate(int(f.Fd()), int64(k*fileSize/4+round*1000)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h3Wait(t, c, rs, reqs)
+			for _, r := range rs {
+				if n, err := r.Result(); n != size || err != nil {
+					t.Fatalf("round %d: write at %d = %d, %v", round, r.User(), n, err)
+				}
+			}
+			got, err := os.ReadFile(f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, b := range got {
+				if b != 0 && b != h3Byte(int64(j)) {
+					t.Fatalf("round %d: byte %d of the file is %#x, neither its pattern %#x nor 0", round, j, b, h3Byte(int64(j)))
+				}
+			}
+		}
+	})
+}
