@@ -4,6 +4,7 @@ package aio
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -775,4 +776,100 @@ func TestTruncateUnderWrites(t *testing.T) {
 			}
 		}
 	})
+}
+
+// h3Pipe is a pipe whose read end is in Go's poller (os.Pipe) or, with
+// blocking, in blocking mode (os.NewFile of a blocking descriptor, which
+// the poller does not take).
+func h3Pipe(t *testing.T, blocking bool) (r, w *os.File) {
+	t.Helper()
+	var err error
+	if !blocking {
+		r, w, err = os.Pipe()
+	} else {
+		var p [2]int
+		if err = unix.Pipe2(p[:], unix.O_CLOEXEC); err == nil {
+			r, w = os.NewFile(uintptr(p[0]), "pipe-r"), os.NewFile(uintptr(p[1]), "pipe-w")
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
+}
+
+// TestOneWorkerBlockedStream: with Workers: 1, a read of an empty pipe is
+// in flight beside 31 reads of /dev/zero and of a file: those complete
+// while the pipe read waits, since a worker waiting for a stream does not
+// count against the pool, whether it waits in Go's poller or, for a
+// descriptor in blocking mode (as os.Stdin usually is), in read(2); the
+// pipe read completes once written.
+func TestOneWorkerBlockedStream(t *testing.T) {
+	for _, tc := range []struct {
+		be       Backend
+		blocking bool
+	}{{DefaultBackend, false}, {PortableBackend, false}, {DefaultBackend, true}, {PortableBackend, true}} {
+		name := tc.be.String() + "/poller"
+		if tc.blocking {
+			name = tc.be.String() + "/blocking"
+		}
+		t.Run(name, func(t *testing.T) {
+			const reqs = 32
+			c := h3Context(t, Config{MaxRequests: reqs, Workers: 1}, tc.be)
+			pr, pw := h3Pipe(t, tc.blocking)
+			zero, err := os.Open("/dev/zero")
+			if err != nil {
+				t.Skip(err)
+			}
+			defer zero.Close()
+			f, want := inlineFile(t, 4096)
+			rs := make([]*Request, reqs)
+			pipeBuf := make([]byte, 8)
+			rs[0] = NewRequest()
+			if err := rs[0].PrepareRead(pr, 0, pipeBuf, "pipe"); err != nil {
+				t.Fatal(err)
+			}
+			bufs := make([][]byte, reqs)
+			for i := 1; i < reqs; i++ {
+				rs[i], bufs[i] = NewRequest(), make([]byte, 4096)
+				file := zero
+				if i%2 == 0 {
+					file = f
+				}
+				if err := rs[i].PrepareRead(file, 0, bufs[i], i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := c.Submit(rs...); n != reqs || err != nil {
+				t.Fatalf("Submit = %d, %v", n, err)
+			}
+			got := waitAll(t, c, reqs-1)
+			for _, r := range got {
+				if r == rs[0] {
+					t.Fatalf("the read of an empty pipe completed: %v", fmtResult(r))
+				}
+				i := r.User().(int)
+				n, err := r.Result()
+				if n != 4096 || err != nil {
+					t.Fatalf("read %d = %d, %v", i, n, err)
+				}
+				if i%2 == 0 && string(bufs[i]) != string(want) || i%2 == 1 && bufs[i][4095] != 0 {
+					t.Fatalf("read %d: wrong data", i)
+				}
+			}
+			if _, err := pw.Write([]byte("ping")); err != nil {
+				t.Fatal(err)
+			}
+			waitAll(t, c, 1)
+			if n, err := rs[0].Result(); n != 4 || err != nil || string(pipeBuf[:4]) != "ping" {
+				t.Fatalf("pipe read = %d, %v", n, err)
+			}
+		})
+	}
+}
+
+func fmtResult(r *Request) string {
+	n, err := r.Result()
+	return fmt.Sprintf("%d, %v", n, err)
 }
