@@ -873,3 +873,152 @@ func fmtResult(r *Request) string {
 	n, err := r.Result()
 	return fmt.Sprintf("%d, %v", n, err)
 }
+
+// TestWaitOneAtATime: 32 reads complete, collected by Waits whose out has
+// room for one: each request comes back exactly once, none is lost, and
+// InFlight counts down to 0.
+func TestWaitOneAtATime(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		const reqs = 32
+		c := h3Context(t, Config{MaxRequests: reqs}, be)
+		f, want := inlineFile(t, reqs*512)
+		rs, bufs := make([]*Request, reqs), make([][]byte, reqs)
+		for i := range rs {
+			rs[i], bufs[i] = NewRequest(), make([]byte, 512)
+			if err := rs[i].PrepareRead(f, int64(i*512), bufs[i], i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := c.Submit(rs...); n != reqs || err != nil {
+			t.Fatalf("Submit = %d, %v", n, err)
+		}
+		seen := make([]bool, reqs)
+		out := make([]*Request, 1)
+		for got := 0; got < reqs; got++ {
+			if n := c.InFlight(); n != reqs-got {
+				t.Fatalf("InFlight = %d after %d of %d came back", n, got, reqs)
+			}
+			n, err := c.Wait(smLongCtx(t), 1, out)
+			if n != 1 || err != nil {
+				t.Fatalf("Wait %d = %d, %v", got, n, err)
+			}
+			i := out[0].User().(int)
+			if seen[i] {
+				t.Fatalf("request %d came back twice", i)
+			}
+			seen[i] = true
+			if n, err := out[0].Result(); n != 512 || err != nil || string(bufs[i]) != string(want[i*512:(i+1)*512]) {
+				t.Fatalf("read %d = %d, %v", i, n, err)
+			}
+		}
+		if n, err := c.Wait(smLongCtx(t), 0, out); n != 0 || !errors.Is(err, ErrNoRequests) {
+			t.Fatalf("Wait with nothing in flight = %d, %v", n, err)
+		}
+	})
+}
+
+// TestWaitMinAboveOut: Wait with min above len(out), or below 0, is refused
+// at once with os.ErrInvalid, leaving what is in flight to a later Wait.
+func TestWaitMinAboveOut(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		c := h3Context(t, Config{MaxRequests: 4}, be)
+		f, _ := inlineFile(t, 4096)
+		rs := smPrepared(t, f, 2)
+		if n, err := c.Submit(rs...); n != 2 || err != nil {
+			t.Fatalf("Submit = %d, %v", n, err)
+		}
+		for _, tc := range []struct{ min, out int }{{2, 1}, {1, 0}, {-1, 4}} {
+			if n, err := c.Wait(smLongCtx(t), tc.min, make([]*Request, tc.out)); n != 0 || !errors.Is(err, os.ErrInvalid) {
+				t.Fatalf("Wait(min %d, len(out) %d) = %d, %v; want 0, os.ErrInvalid", tc.min, tc.out, n, err)
+			}
+		}
+		h3Wait(t, c, rs, 2)
+	})
+}
+
+// TestMaxRequestsExtremes: MaxRequests 1 takes one request at a time and
+// refuses a second with ErrAgain, leaving it Prepared for a later Submit;
+// a MaxRequests far above what the system allows is clamped, and the
+// context still serves requests.
+func TestMaxRequestsExtremes(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		t.Run("one", func(t *testing.T) {
+			c := h3Context(t, Config{MaxRequests: 1}, be)
+			if c.MaxRequests() != 1 {
+				t.Fatalf("MaxRequests() = %d", c.MaxRequests())
+			}
+			f, _ := inlineFile(t, 4096)
+			rs := smPrepared(t, f, 3)
+			for done := 0; done < len(rs); done++ {
+				n, err := c.Submit(rs[done:]...)
+				if n != 1 || (done < len(rs)-1) != errors.Is(err, ErrAgain) {
+					t.Fatalf("Submit of %d = %d, %v", len(rs)-done, n, err)
+				}
+				for _, r := range rs[done+1:] {
+					if s := r.State(); s != Prepared {
+						t.Fatalf("refused request is %v", s)
+					}
+				}
+				h3Wait(t, c, rs[done:done+1], 1)
+			}
+		})
+		t.Run("huge", func(t *testing.T) {
+			c := h3Context(t, Config{MaxRequests: 1 << 40, Workers: 1 << 40}, be)
+			if m := c.MaxRequests(); m <= 0 || m > 1<<16 {
+				t.Fatalf("MaxRequests() = %d for 1<<40", m)
+			}
+			f, _ := inlineFile(t, 4096)
+			rs := smPrepared(t, f, 64)
+			if n, err := c.Submit(rs...); n != 64 || err != nil {
+				t.Fatalf("Submit = %d, %v", n, err)
+			}
+			h3Wait(t, c, rs, 64)
+		})
+	})
+}
+
+// TestEngineOneSlot: an Engine whose Context takes one request at a time
+// serves 16 goroutines' WriteAt and ReadAt calls without failing any for
+// lack of room.
+func TestEngineOneSlot(t *testing.T) {
+	for _, be := range []Backend{DefaultBackend, PortableBackend} {
+		t.Run(be.String(), func(t *testing.T) {
+			e, err := NewEngine(Config{Backend: be, MaxRequests: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := e.Close(); err != nil {
+					t.Errorf("Engine.Close: %v", err)
+				}
+			}()
+			f, err := e.OpenFile(filepath.Join(t.TempDir(), "one"), os.O_RDWR|os.O_CREATE, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			const callers, size = 16, 1000
+			errs := make(chan error, callers)
+			for i := range callers {
+				go func() {
+					data := h3Pattern(i, size)
+					if n, err := f.WriteAt(data, int64(i*size)); n != size || err != nil {
+						errs <- fmt.Errorf("WriteAt %d = %d, %v", i, n, err)
+						return
+					}
+					got := make([]byte, size)
+					if n, err := f.ReadAt(got, int64(i*size)); n != size || err != nil || string(got) != string(data) {
+						errs <- fmt.Errorf("ReadAt %d = %d, %v", i, n, err)
+						return
+					}
+					errs <- nil
+				}()
+			}
+			for range callers {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
