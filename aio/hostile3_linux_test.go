@@ -552,10 +552,14 @@ func TestFullFilesystem(t *testing.T) {
 // backend.
 func TestFileFullFilesystem(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		be   Backend
-		own  bool
-	}{{"shared", 0, false}, {"default", DefaultBackend, true}, {"portable", PortableBackend, true}, {"kernel", KernelBackend, true}} {
+		name   string
+		be     Backend
+		own    bool
+		direct bool
+	}{
+		{"shared", 0, false, false}, {"default", DefaultBackend, true, false}, {"portable", PortableBackend, true, false}, {"kernel", KernelBackend, true, false},
+		{"shared-direct", 0, false, true}, {"kernel-direct", KernelBackend, true, true},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var e *Engine
 			if tc.own {
@@ -573,25 +577,37 @@ func TestFileFullFilesystem(t *testing.T) {
 				})
 			}
 			path := filepath.Join(h3SmallFS(t), "big")
+			flag := os.O_RDWR | os.O_CREATE
+			if tc.direct {
+				flag |= syscall.O_DIRECT
+			}
 			var (
 				f   *File
 				err error
 			)
 			if e != nil {
-				f, err = e.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+				f, err = e.OpenFile(path, flag, 0o600)
 			} else {
-				f, err = OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+				f, err = OpenFile(path, flag, 0o600)
+			}
+			if tc.direct && errors.Is(err, syscall.EINVAL) {
+				t.Skipf("tmpfs refuses O_DIRECT: %v", err)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { f.Close() })
+			if se, err := sharedEngine(); tc.direct && !tc.own && err == nil && se.Kernel() == "linux-aio" && f.Kernel() != "linux-aio" {
+				t.Fatalf("an O_DIRECT File on the shared engine is served by %q", f.Kernel())
+			}
 			const writers, size = 4, 96 << 10 // 384 KiB for 256
 			ns, errs := make([]int, writers), make([]error, writers)
 			done := make(chan int)
 			for i := range writers {
 				go func() {
-					ns[i], errs[i] = f.WriteAt(h3Pattern(i, size), int64(i*size))
+					p := directBuf(size)
+					copy(p, h3Pattern(i, size))
+					ns[i], errs[i] = f.WriteAt(p, int64(i*size))
 					done <- i
 				}()
 			}
@@ -611,7 +627,7 @@ func TestFileFullFilesystem(t *testing.T) {
 				t.Fatalf("%d writes of %d bytes into 256 KiB all succeeded", writers, size)
 			}
 			for i := range writers {
-				got := make([]byte, ns[i])
+				got := directBuf(size)[:ns[i]]
 				if n, err := f.ReadAt(got, int64(i*size)); n != ns[i] || err != nil && ns[i] > 0 {
 					t.Fatalf("ReadAt %d = %d, %v", i, n, err)
 				}
@@ -662,7 +678,7 @@ func TestTruncateUnderReads(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			h3ForEachBackend(t, func(t *testing.T, be Backend) {
-				const reqs, size, fileSize, rounds = 32, 16 << 10, 1 << 20, 6
+				const reqs, size, fileSize, rounds = 32, 8 << 10, 256 << 10, 4
 				c := h3Context(t, Config{MaxRequests: reqs}, be)
 				flag := os.O_RDWR
 				if direct {
@@ -1019,6 +1035,102 @@ func TestEngineOneSlot(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// TestOpathFile: a file opened O_PATH (no reads or writes at all) fails a
+// read and a write with EBADF on every backend, and through File.
+func TestOpathFile(t *testing.T) {
+	dir := t.TempDir()
+	h3DataFile(t, dir, 100, os.O_RDONLY)
+	open := func(t *testing.T) *os.File {
+		fd, err := unix.Open(filepath.Join(dir, "data"), unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Skipf("open O_PATH: %v", err)
+		}
+		f := os.NewFile(uintptr(fd), "opath")
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		c := h3Context(t, Config{MaxRequests: 2}, be)
+		f := open(t)
+		r := NewRequest()
+		if err := r.PrepareRead(f, 0, make([]byte, 10), nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err := h3RunOne(t, c, r)
+		h3Errno(t, "read of O_PATH", err, syscall.EBADF)
+		if err := r.PrepareWrite(f, 0, []byte("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err = h3RunOne(t, c, r)
+		h3Errno(t, "write of O_PATH", err, syscall.EBADF)
+	})
+	t.Run("File", func(t *testing.T) {
+		f, err := NewFile(open(t))
+		if err != nil {
+			t.Skipf("NewFile of an O_PATH file: %v", err)
+		}
+		if _, err := f.ReadAt(make([]byte, 10), 0); !errors.Is(err, syscall.EBADF) {
+			t.Fatalf("File.ReadAt of O_PATH: %v", err)
+		}
+	})
+}
+
+// TestManyBlockedStreamsOneWorker: with Workers: 1, reads of 8 empty pipes
+// wait beside 24 reads of /dev/zero, which complete; once the pipes are
+// written the reads of them complete, and after Close no goroutine of the
+// pool is left, however many the streams made it start.
+func TestManyBlockedStreamsOneWorker(t *testing.T) {
+	for _, be := range []Backend{DefaultBackend, PortableBackend} {
+		t.Run(be.String(), func(t *testing.T) {
+			const pipes, others = 8, 24
+			zero, err := os.Open("/dev/zero")
+			if err != nil {
+				t.Skip(err)
+			}
+			defer zero.Close()
+			ws := make([]*os.File, pipes)
+			rs := make([]*Request, pipes+others)
+			for i := range rs {
+				rs[i] = NewRequest()
+				var f *os.File = zero
+				if i < pipes {
+					f, ws[i] = h3Pipe(t, i%2 == 1)
+				}
+				if err := rs[i].PrepareRead(f, 0, make([]byte, 64), i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			base := runtime.NumGoroutine()
+			c, err := NewContext(Config{Backend: be, MaxRequests: pipes + others, Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := c.Submit(rs...); n != len(rs) || err != nil {
+				t.Fatalf("Submit = %d, %v", n, err)
+			}
+			for _, r := range waitAll(t, c, others) {
+				if i := r.User().(int); i < pipes {
+					t.Fatalf("read of empty pipe %d completed: %s", i, fmtResult(r))
+				}
+			}
+			for _, w := range ws {
+				if _, err := w.Write([]byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, r := range waitAll(t, c, pipes) {
+				if n, err := r.Result(); r.User().(int) >= pipes || n != 1 || err != nil {
+					t.Fatalf("pipe read %v = %d, %v", r.User(), n, err)
+				}
+			}
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			h3Goroutines(t, base)
 		})
 	}
 }
