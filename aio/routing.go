@@ -40,13 +40,8 @@ func kernelServes(k kernelAIO, c fileClass) bool {
 
 // linuxSubmitBlocks reports whether io_submit may block on a request on a
 // file of class c until data comes, so that KernelBackend must not give it
-// to the kernel: every file but regular files, block devices and
-// directories; that is streams, character devices, which may be anything,
-// and files of no kind listed (an eventfd, a timerfd, a signalfd).
+// to the kernel: streams, character devices, which may be anything, and
+// files with no type in their mode (an eventfd, a timerfd).
 func linuxSubmitBlocks(c fileClass) bool {
-	switch c.kind {
-	case kindRegular, kindBlock, kindDir:
-		return false
-	}
-	return true
+	return c.stream() || c.kind == kindChar || c.kind == kindAnon
 }

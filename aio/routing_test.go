@@ -48,8 +48,8 @@ func TestLinuxSubmitBlocks(t *testing.T) {
 		kind  fileKind
 		block bool
 	}{
-		{kindRegular, false}, {kindBlock, false}, {kindDir, false},
-		{kindOther, true}, {kindPipe, true}, {kindSocket, true}, {kindChar, true}, {kindTerminal, true},
+		{kindRegular, false}, {kindBlock, false}, {kindDir, false}, {kindOther, false},
+		{kindAnon, true}, {kindPipe, true}, {kindSocket, true}, {kindChar, true}, {kindTerminal, true},
 	} {
 		if got := linuxSubmitBlocks(fileClass{known: true, kind: tc.kind}); got != tc.block {
 			t.Errorf("kind %d: linuxSubmitBlocks = %v, want %v", tc.kind, got, tc.block)
