@@ -20,10 +20,11 @@ import (
 // request. A request
 // that takes long (a disk read, a slow mount) lets the pool grow, up to the
 // bound, and its worker hands the rest of its share back, so that slow
-// requests run in parallel; a worker waiting in the poller for a stream
-// does not count against the pool. A worker that runs out of work looks
-// for more for a few microseconds before it sleeps. Nothing is allocated
-// per request.
+// requests run in parallel; a worker on a stream, which may wait for it
+// without end (in the poller, or in read(2) for a descriptor in blocking
+// mode), does not count against the pool. A worker that runs out of work
+// looks for more for a few microseconds before it sleeps. Nothing is
+// allocated per request.
 //
 // Where the kernel has a read that refuses to wait for a device (Linux:
 // preadv2 with RWF_NOWAIT, portable_inline_linux.go), a read of a buffered
@@ -42,11 +43,9 @@ import (
 
 // portableJob is the portable backend's per-request state.
 type portableJob struct {
-	eng    *portableBackend
 	state  atomic.Int32
 	n      int
 	errno  syscall.Errno
-	parked bool               // its worker waits in the poller
 	ran    bool               // the system call gave the result
 	missed bool               // a read that does not wait could not do it
 	run    func(uintptr)      // r.runPortable, made once
@@ -82,7 +81,7 @@ type portableBackend struct {
 	workCh  sync.Cond  // workers wait here for work
 	idle    int        // workers waiting on workCh
 	workers int        // workers started
-	parked  int        // workers waiting in the poller for a stream
+	parked  int        // workers on a stream, which may wait for it
 	allow   int        // workers wanted now, fast..maxWorkers
 	closing bool
 
@@ -166,7 +165,7 @@ func (b *portableBackend) pinning() pinning { return pinNothing }
 func (b *portableBackend) submit(batch []*Request, res []syscall.Errno) {
 	for _, r := range batch {
 		r.engine = engineGoroutine
-		r.pj.eng, r.pj.missed = b, false
+		r.pj.missed = false
 		r.pj.state.Store(jobQueued)
 	}
 	b.mu.Lock()
@@ -430,16 +429,19 @@ func (b *portableBackend) perform(r *Request) event {
 	r.pj.n, r.pj.errno, r.pj.ran = 0, 0, false
 	var err error
 	switch {
-	case r.class.stream() && (r.op == opRead || r.op == opReadv):
-		err = r.rc.Read(r.pj.stream)
-	case r.class.stream() && (r.op == opWrite || r.op == opWritev):
-		err = r.rc.Write(r.pj.stream)
+	case r.class.stream() && r.op != opFlush && r.op != opDataSync:
+		// It may wait in the poller, or in the system call itself where
+		// the descriptor is in blocking mode (os.Stdin, or a file whose
+		// Fd was called).
+		b.park(1)
+		if r.op == opRead || r.op == opReadv {
+			err = r.rc.Read(r.pj.stream)
+		} else {
+			err = r.rc.Write(r.pj.stream)
+		}
+		b.park(-1)
 	default:
 		err = r.rc.Control(r.pj.run)
-	}
-	if r.pj.parked {
-		r.pj.parked = false
-		b.park(-1)
 	}
 	if err != nil && !r.pj.ran {
 		// The file was closed before or while the request waited for it
@@ -464,18 +466,14 @@ func (r *Request) runPortable(fd uintptr) {
 func (r *Request) runStream(fd uintptr) bool {
 	n, errno := portableIO(r, int(fd))
 	if errno == syscall.EAGAIN {
-		if !r.pj.parked {
-			r.pj.parked = true
-			r.pj.eng.park(1)
-		}
 		return false
 	}
 	r.pj.n, r.pj.errno, r.pj.ran = n, errno, true
 	return true
 }
 
-// park counts a worker into (+1) or out of (-1) the poller; one going in
-// makes room for another worker.
+// park counts a worker onto (+1) or off (-1) a stream; one going on makes
+// room for another worker.
 func (b *portableBackend) park(d int) {
 	b.mu.Lock()
 	b.parked += d

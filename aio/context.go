@@ -35,9 +35,10 @@ const (
 	PortableBackend
 	// KernelBackend gives every request to the kernel's AIO. On Linux that
 	// runs a buffered (not O_DIRECT) read or write inside Submit, which
-	// then waits for the disk; a request on a pipe, socket or character
-	// device, which would block Submit until data comes, is not handed to
-	// the kernel and completes with EOPNOTSUPP. On FreeBSD the kernel
+	// then waits for the disk; a request on a pipe, socket, character
+	// device or a file with no type in its mode (an eventfd, a timerfd),
+	// which could block Submit until data comes, is not handed to the
+	// kernel and completes with EOPNOTSUPP. On FreeBSD the kernel
 	// refuses some files with EOPNOTSUPP (see DefaultBackend).
 	KernelBackend
 )

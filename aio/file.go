@@ -117,6 +117,9 @@ func newFile(e *Engine, f *os.File, nocache bool) (*File, error) {
 	}
 	af.class = fileClass{known: true, kind: af.kind, direct: af.direct}
 	_ = af.rc.Control(func(fd uintptr) { af.class = classify(fd) })
+	if af.class.kind == kindAnon {
+		af.kind = kindAnon // which os.FileMode shows as a regular file
+	}
 	af.class.kind, af.class.direct = af.kind, af.direct
 	af.async.Store(useEngine(thisKernel, af.class, e != nil))
 	return af, nil

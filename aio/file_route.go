@@ -30,11 +30,12 @@ func kindOf(mode os.FileMode, tty bool) fileKind {
 // every file with positions when the File was given its own Engine
 // (explicit). Elsewhere the engine would be goroutines doing pread (a
 // buffered file on Linux, any file where the system has no kernel AIO),
-// and the caller's own goroutine is the faster one. Streams and
-// directories always run directly, with os.File's semantics.
+// and the caller's own goroutine is the faster one. Streams, directories
+// and files with no type in their mode (an eventfd) always run directly,
+// with os.File's semantics.
 func useEngine(k kernelAIO, c fileClass, explicit bool) bool {
 	switch {
-	case c.stream() || c.kind == kindDir || c.kind == kindOther:
+	case c.stream() || c.kind == kindDir || c.kind == kindOther || c.kind == kindAnon:
 		return false
 	case explicit:
 		return true

@@ -6,7 +6,7 @@ import (
 )
 
 func TestUseEngine(t *testing.T) {
-	all := []fileKind{kindRegular, kindBlock, kindChar, kindTerminal, kindPipe, kindSocket, kindDir, kindOther}
+	all := []fileKind{kindRegular, kindBlock, kindChar, kindTerminal, kindPipe, kindSocket, kindDir, kindOther, kindAnon}
 	// want[kernel][kind] for (direct, explicit) = (false,false), (true,false), (false,true), (true,true).
 	type answers [4]bool
 	want := map[kernelAIO]map[fileKind]answers{

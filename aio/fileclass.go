@@ -24,6 +24,7 @@ const (
 	kindPipe                     // a pipe or FIFO
 	kindSocket                   // a socket
 	kindDir                      // a directory
+	kindAnon                     // no type in its mode: an eventfd, timerfd, signalfd, epoll
 )
 
 // stream reports whether the file has no positions, so reads and writes

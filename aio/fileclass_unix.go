@@ -27,6 +27,8 @@ func classify(fd uintptr) fileClass {
 		c.kind = kindSocket
 	case unix.S_IFDIR:
 		c.kind = kindDir
+	case 0:
+		c.kind = kindAnon
 	}
 	if fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0); err == nil {
 		c.direct = fl&oDirect != 0

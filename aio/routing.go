@@ -38,7 +38,10 @@ func kernelServes(k kernelAIO, c fileClass) bool {
 	return false
 }
 
-// linuxSubmitBlocks reports whether io_submit would block on a request on
-// a file of class c until data comes, so that KernelBackend must not give
-// it to the kernel: streams, and character devices, which may be anything.
-func linuxSubmitBlocks(c fileClass) bool { return c.stream() || c.kind == kindChar }
+// linuxSubmitBlocks reports whether io_submit may block on a request on a
+// file of class c until data comes, so that KernelBackend must not give it
+// to the kernel: streams, character devices, which may be anything, and
+// files with no type in their mode (an eventfd, a timerfd).
+func linuxSubmitBlocks(c fileClass) bool {
+	return c.stream() || c.kind == kindChar || c.kind == kindAnon
+}

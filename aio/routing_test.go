@@ -49,7 +49,7 @@ func TestLinuxSubmitBlocks(t *testing.T) {
 		block bool
 	}{
 		{kindRegular, false}, {kindBlock, false}, {kindDir, false}, {kindOther, false},
-		{kindPipe, true}, {kindSocket, true}, {kindChar, true}, {kindTerminal, true},
+		{kindAnon, true}, {kindPipe, true}, {kindSocket, true}, {kindChar, true}, {kindTerminal, true},
 	} {
 		if got := linuxSubmitBlocks(fileClass{known: true, kind: tc.kind}); got != tc.block {
 			t.Errorf("kind %d: linuxSubmitBlocks = %v, want %v", tc.kind, got, tc.block)
