@@ -41,6 +41,20 @@ func h3ForEachBackend(t *testing.T, fn func(t *testing.T, be Backend)) {
 	}
 }
 
+// h3ForEachModeAndBackend runs fn for buffered and O_DIRECT files (direct),
+// each on every backend.
+func h3ForEachModeAndBackend(t *testing.T, fn func(t *testing.T, direct bool, be Backend)) {
+	for _, direct := range []bool{false, true} {
+		name := "buffered"
+		if direct {
+			name = "direct"
+		}
+		t.Run(name, func(t *testing.T) {
+			h3ForEachBackend(t, func(t *testing.T, be Backend) { fn(t, direct, be) })
+		})
+	}
+}
+
 // h3Wait waits for want requests, each of which must be one of reqs and come
 // back once, and checks that nothing is left in flight.
 func h3Wait(t *testing.T, c *Context, reqs []*Request, want int) []*Request {
@@ -505,79 +519,71 @@ func h3Pattern(i, size int) []byte {
 // file; the Context counts them all and closes. Buffered and O_DIRECT files
 // (on DefaultBackend the latter go to kernel AIO).
 func TestFullFilesystem(t *testing.T) {
-	for _, direct := range []bool{false, true} {
-		name := "buffered"
+	h3ForEachModeAndBackend(t, func(t *testing.T, direct bool, be Backend) {
+		const reqs, size = 16, 32 << 10 // 512 KiB for 256
+		c := h3Context(t, Config{MaxRequests: reqs}, be)
+		flag := os.O_RDWR | os.O_CREATE
 		if direct {
-			name = "direct"
+			flag |= syscall.O_DIRECT
 		}
-		t.Run(name, func(t *testing.T) {
-			h3ForEachBackend(t, func(t *testing.T, be Backend) {
-				const reqs, size = 16, 32 << 10 // 512 KiB for 256
-				c := h3Context(t, Config{MaxRequests: reqs}, be)
-				flag := os.O_RDWR | os.O_CREATE
-				if direct {
-					flag |= syscall.O_DIRECT
+		f, err := os.OpenFile(filepath.Join(h3SmallFS(t), "big"), flag, 0o600)
+		if direct && errors.Is(err, syscall.EINVAL) {
+			t.Skipf("tmpfs refuses O_DIRECT: %v", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		rs, data := make([]*Request, reqs), make([][]byte, reqs)
+		for i := range rs {
+			rs[i], data[i] = NewRequest(), directBuf(size)
+			copy(data[i], h3Pattern(i, size))
+			if err := rs[i].PrepareWrite(f, int64(i*size), data[i], i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := c.Submit(rs...); n != reqs || err != nil {
+			t.Fatalf("Submit = %d, %v", n, err)
+		}
+		h3Wait(t, c, rs, reqs)
+		written, full := 0, 0
+		for i, r := range rs {
+			n, err := r.Result()
+			switch {
+			case err != nil:
+				h3Errno(t, "write into a full filesystem", err, syscall.ENOSPC)
+				if n != 0 {
+					t.Fatalf("write %d: %d bytes with %v", i, n, err)
 				}
-				f, err := os.OpenFile(filepath.Join(h3SmallFS(t), "big"), flag, 0o600)
-				if direct && errors.Is(err, syscall.EINVAL) {
-					t.Skipf("tmpfs refuses O_DIRECT: %v", err)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { f.Close() })
-				rs, data := make([]*Request, reqs), make([][]byte, reqs)
-				for i := range rs {
-					rs[i], data[i] = NewRequest(), directBuf(size)
-					copy(data[i], h3Pattern(i, size))
-					if err := rs[i].PrepareWrite(f, int64(i*size), data[i], i); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if n, err := c.Submit(rs...); n != reqs || err != nil {
-					t.Fatalf("Submit = %d, %v", n, err)
-				}
-				h3Wait(t, c, rs, reqs)
-				written, full := 0, 0
-				for i, r := range rs {
-					n, err := r.Result()
-					switch {
-					case err != nil:
-						h3Errno(t, "write into a full filesystem", err, syscall.ENOSPC)
-						if n != 0 {
-							t.Fatalf("write %d: %d bytes with %v", i, n, err)
-						}
-						full++
-					case n <= 0 || n > size:
-						t.Fatalf("write %d = %d, nil", i, n)
-					case n < size:
-						full++
-					}
-					written += n
-					got := make([]byte, n)
-					if _, err := unix.Pread(int(f.Fd()), got, int64(i*size)); err != nil {
-						t.Fatal(err)
-					}
-					if string(got) != string(data[i][:n]) {
-						t.Fatalf("write %d reported %d bytes; the file holds others there", i, n)
-					}
-				}
-				if full == 0 || written > 256<<10 {
-					t.Fatalf("%d bytes written into a 256 KiB filesystem, %d writes short or refused", written, full)
-				}
-				st := c.Stats()
-				if st.Kernel+st.Goroutines != reqs {
-					t.Fatalf("Stats = %+v for %d requests", st, reqs)
-				}
-				if direct && be == DefaultBackend && c.Kernel() == "linux-aio" && st.Kernel != reqs {
-					t.Fatalf("Stats = %+v: O_DIRECT writes not served by kernel AIO", st)
-				}
-				if err := c.Close(); err != nil {
-					t.Fatalf("Close: %v", err)
-				}
-			})
-		})
-	}
+				full++
+			case n <= 0 || n > size:
+				t.Fatalf("write %d = %d, nil", i, n)
+			case n < size:
+				full++
+			}
+			written += n
+			got := make([]byte, n)
+			if _, err := unix.Pread(int(f.Fd()), got, int64(i*size)); err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(data[i][:n]) {
+				t.Fatalf("write %d reported %d bytes; the file holds others there", i, n)
+			}
+		}
+		if full == 0 || written > 256<<10 {
+			t.Fatalf("%d bytes written into a 256 KiB filesystem, %d writes short or refused", written, full)
+		}
+		st := c.Stats()
+		if st.Kernel+st.Goroutines != reqs {
+			t.Fatalf("Stats = %+v for %d requests", st, reqs)
+		}
+		if direct && be == DefaultBackend && c.Kernel() == "linux-aio" && st.Kernel != reqs {
+			t.Fatalf("Stats = %+v: O_DIRECT writes not served by kernel AIO", st)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	})
 }
 
 // TestFileFullFilesystem: File.WriteAt of more than a 256 KiB tmpfs holds,
@@ -706,73 +712,65 @@ func h3TruncFile(t *testing.T, dir string, size int, flag int) *os.File {
 // with no error and n bytes that are the file's old content or the zeros
 // of the extension, never anything else.
 func TestTruncateUnderReads(t *testing.T) {
-	for _, direct := range []bool{false, true} {
-		name := "buffered"
+	h3ForEachModeAndBackend(t, func(t *testing.T, direct bool, be Backend) {
+		const reqs, size, fileSize, rounds = 32, 8 << 10, 256 << 10, 4
+		c := h3Context(t, Config{MaxRequests: reqs}, be)
+		flag := os.O_RDWR
 		if direct {
-			name = "direct"
+			flag |= syscall.O_DIRECT
 		}
-		t.Run(name, func(t *testing.T) {
-			h3ForEachBackend(t, func(t *testing.T, be Backend) {
-				const reqs, size, fileSize, rounds = 32, 8 << 10, 256 << 10, 4
-				c := h3Context(t, Config{MaxRequests: reqs}, be)
-				flag := os.O_RDWR
-				if direct {
-					flag |= syscall.O_DIRECT
+		f := h3TruncFile(t, t.TempDir(), fileSize, flag)
+		rs, bufs := make([]*Request, reqs), make([][]byte, reqs)
+		for i := range rs {
+			rs[i], bufs[i] = NewRequest(), directBuf(size)
+		}
+		for round := range rounds {
+			if err := unix.Ftruncate(int(f.Fd()), fileSize); err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range rs {
+				for j := range bufs[i] {
+					bufs[i][j] = 0xff // never in the file
 				}
-				f := h3TruncFile(t, t.TempDir(), fileSize, flag)
-				rs, bufs := make([]*Request, reqs), make([][]byte, reqs)
-				for i := range rs {
-					rs[i], bufs[i] = NewRequest(), directBuf(size)
+				off := int64((i*37 + round*11) % (fileSize / size) * size)
+				if err := r.PrepareRead(f, off, bufs[i], off); err != nil {
+					t.Fatal(err)
 				}
-				for round := range rounds {
-					if err := unix.Ftruncate(int(f.Fd()), fileSize); err != nil {
-						t.Fatal(err)
-					}
-					for i, r := range rs {
-						for j := range bufs[i] {
-							bufs[i][j] = 0xff // never in the file
-						}
-						off := int64((i*37 + round*11) % (fileSize / size) * size)
-						if err := r.PrepareRead(f, off, bufs[i], off); err != nil {
-							t.Fatal(err)
-						}
-					}
-					if n, err := c.Submit(rs...); n != reqs || err != nil {
-						t.Fatalf("Submit = %d, %v", n, err)
-					}
-					if err := unix.Ftruncate(int(f.Fd()), 0); err != nil {
-						t.Fatal(err)
-					}
-					if err := unix.Ftruncate(int(f.Fd()), fileSize); err != nil {
-						t.Fatal(err)
-					}
-					h3Wait(t, c, rs, reqs)
-					for i, r := range rs {
-						n, err := r.Result()
-						if err != nil || n < 0 || n > size {
-							t.Fatalf("round %d: read at %d = %d, %v", round, r.User(), n, err)
-						}
-						off := r.User().(int64)
-						for j, b := range bufs[i][:n] {
-							if b != 0 && b != h3Byte(off+int64(j)) {
-								t.Fatalf("round %d: read at %d = %d bytes; byte %d is %#x, neither the file's %#x nor 0", round, off, n, j, b, h3Byte(off+int64(j)))
-							}
-						}
-					}
-					// Extended with zeros, the file is written again for
-					// the next round and its pages evicted.
-					data := make([]byte, fileSize)
-					for j := range data {
-						data[j] = h3Byte(int64(j))
-					}
-					if err := os.WriteFile(f.Name(), data, 0o600); err != nil {
-						t.Fatal(err)
-					}
-					dropCache(t, f)
+			}
+			if n, err := c.Submit(rs...); n != reqs || err != nil {
+				t.Fatalf("Submit = %d, %v", n, err)
+			}
+			if err := unix.Ftruncate(int(f.Fd()), 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Ftruncate(int(f.Fd()), fileSize); err != nil {
+				t.Fatal(err)
+			}
+			h3Wait(t, c, rs, reqs)
+			for i, r := range rs {
+				n, err := r.Result()
+				if err != nil || n < 0 || n > size {
+					t.Fatalf("round %d: read at %d = %d, %v", round, r.User(), n, err)
 				}
-			})
-		})
-	}
+				off := r.User().(int64)
+				for j, b := range bufs[i][:n] {
+					if b != 0 && b != h3Byte(off+int64(j)) {
+						t.Fatalf("round %d: read at %d = %d bytes; byte %d is %#x, neither the file's %#x nor 0", round, off, n, j, b, h3Byte(off+int64(j)))
+					}
+				}
+			}
+			// Extended with zeros, the file is written again for
+			// the next round and its pages evicted.
+			data := make([]byte, fileSize)
+			for j := range data {
+				data[j] = h3Byte(int64(j))
+			}
+			if err := os.WriteFile(f.Name(), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			dropCache(t, f)
+		}
+	})
 }
 
 // TestTruncateUnderWrites: writes of a file's own pattern while it is cut
