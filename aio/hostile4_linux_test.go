@@ -1,0 +1,327 @@
+//go:build linux && !fbsdmodel && (amd64 || arm64)
+
+package aio
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Attacks on the concurrency contracts: Files closed (or their Engine, or
+// their *os.File) under many calls, concurrent waiters, submitters,
+// cancelers and wakers on one Context, a Request offered to two contexts,
+// and the garbage collector running while only requests hold the buffers.
+
+const h4Block = 4096
+
+// h4Hang fails t if wg is not done within a generous deadline: a hang guard,
+// not a timing assertion.
+func h4Hang(t *testing.T, what string, wg *sync.WaitGroup) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%s: calls still blocked after 30 s:\n%s", what, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// h4DataFile writes blocks*h4Block bytes of h3Byte's pattern and returns
+// its path and contents.
+func h4DataFile(t *testing.T, blocks int) (string, []byte) {
+	t.Helper()
+	want := make([]byte, blocks*h4Block)
+	for i := range want {
+		want[i] = h3Byte(int64(i))
+	}
+	path := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(path, want, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, want
+}
+
+// h4Open opens path for reading and writing, with O_DIRECT if direct
+// (skipping t where the filesystem refuses it).
+func h4Open(t *testing.T, path string, direct bool) *os.File {
+	t.Helper()
+	flag := os.O_RDWR
+	if direct {
+		flag |= syscall.O_DIRECT
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if direct && errors.Is(err, syscall.EINVAL) {
+		t.Skipf("%s does not take O_DIRECT", path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// h4Closed reports whether err is what a call on a closed File, Engine or
+// *os.File may return.
+func h4Closed(err error) bool {
+	return errors.Is(err, os.ErrClosed) || errors.Is(err, ErrClosed)
+}
+
+// TestH4FileCloseStopsWrites: once File.Close has returned, no WriteAt
+// still changes the file: Close waits for the calls in flight (its
+// contract), on every way a File is served. inotify tells whether the file
+// was modified after Close returned: every IN_MODIFY of a write that ended
+// before is queued by then and drained; one read later came from a write
+// that ended after. Every call returns nil or an error matching
+// os.ErrClosed.
+func TestH4FileCloseStopsWrites(t *testing.T) {
+	for _, s := range fileSetups(t) {
+		t.Run(s.name, func(t *testing.T) {
+			const writers, size = 8, 1 << 20
+			for round := 0; round < 5; round++ {
+				f := setupFile(t, s, writers*size)
+				in, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+				if err != nil {
+					t.Skipf("inotify: %v", err)
+				}
+				defer unix.Close(in)
+				if _, err := unix.InotifyAddWatch(in, f.Name(), unix.IN_MODIFY); err != nil {
+					t.Fatal(err)
+				}
+				var wg sync.WaitGroup
+				var wrote atomic.Int64
+				for i := range writers {
+					wg.Go(func() {
+						buf := AlignedBuffer(size)
+						for j := range buf {
+							buf[j] = byte(i + 1)
+						}
+						for {
+							n, err := f.WriteAt(buf, int64(i*size))
+							if h4Closed(err) {
+								return
+							}
+							if n != size || err != nil {
+								t.Errorf("WriteAt = %d, %v", n, err)
+								return
+							}
+							wrote.Add(1)
+						}
+					})
+				}
+				for wrote.Load() < writers {
+					runtime.Gosched()
+				}
+				if err := f.Close(); err != nil {
+					t.Fatalf("Close under writes: %v", err)
+				}
+				before := h4Drain(t, in)
+				h4Hang(t, "WriteAt after Close", &wg)
+				if after := h4Drain(t, in); after > 0 {
+					t.Fatalf("round %d: %d IN_MODIFY events after Close returned (%d before): a write landed after Close", round, after, before)
+				}
+			}
+		})
+	}
+}
+
+// h4Drain reads every inotify event queued on in and returns their count.
+func h4Drain(t *testing.T, in int) int {
+	t.Helper()
+	buf := make([]byte, 64<<10)
+	events := 0
+	for {
+		n, err := unix.Read(in, buf)
+		if errors.Is(err, unix.EAGAIN) {
+			return events
+		}
+		if err != nil {
+			t.Fatalf("inotify read: %v", err)
+		}
+		events += n / unix.SizeofInotifyEvent
+	}
+}
+
+// h4Closer is one way to pull a File out from under its calls. ebadf: a
+// call in flight may fail with EBADF (the descriptor closed behind the
+// File's back under a submitted request, the caller's bug by Request's doc).
+type h4Closer struct {
+	name  string
+	close func(t *testing.T, e *Engine, f *File) error
+	ebadf bool
+}
+
+var h4Closers = []h4Closer{
+	{"File.Close", func(t *testing.T, e *Engine, f *File) error { return f.Close() }, false},
+	{"Engine.Close", func(t *testing.T, e *Engine, f *File) error { return e.Close() }, false},
+	{"os.File.Close", func(t *testing.T, e *Engine, f *File) error { return f.f.Close() }, true},
+}
+
+// TestH4CloseUnderCalls: 16 goroutines read and write a File of an Engine
+// of its own while another closes the File, the Engine or the *os.File
+// under them. Every call returns (no hang), with its bytes right or an
+// error matching os.ErrClosed or ErrClosed; later calls all fail so; and
+// once the File and the Engine are closed, no goroutine and no descriptor
+// of theirs is left.
+func TestH4CloseUnderCalls(t *testing.T) {
+	for _, be := range []Backend{DefaultBackend, PortableBackend, KernelBackend} {
+		for _, direct := range []bool{false, true} {
+			mode := "buffered"
+			if direct {
+				mode = "direct"
+			}
+			for _, cl := range h4Closers {
+				t.Run(be.String()+"/"+mode+"/"+cl.name, func(t *testing.T) {
+					if be == KernelBackend {
+						smSkipWithoutKernelAIO(t, Config{Backend: be})
+					}
+					h4CloseUnderCalls(t, be, direct, cl)
+				})
+			}
+		}
+	}
+}
+
+func h4CloseUnderCalls(t *testing.T, be Backend, direct bool, cl h4Closer) {
+	const workers, blocks = 16, 32
+	path, want := h4DataFile(t, blocks)
+	runtime.GC()
+	goroutines, fds := runtime.NumGoroutine(), h3Fds(t)
+	e, err := NewEngine(Config{Backend: be, MaxRequests: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flag := os.O_RDWR
+	if direct {
+		flag |= O_DIRECT
+	}
+	f, err := e.OpenFile(path, flag, 0)
+	if direct && errors.Is(err, syscall.EINVAL) {
+		e.Close()
+		t.Skipf("%s does not take O_DIRECT", path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var ok, failed atomic.Int64
+	for i := range workers {
+		wg.Go(func() {
+			buf := AlignedBuffer(h4Block)
+			for k := 0; ; k++ {
+				off := int64((i*7+k)%(blocks/2)) * h4Block
+				var n int
+				var err error
+				if i%2 == 0 {
+					n, err = f.ReadAt(buf, off)
+				} else {
+					// Writes go to the second half with the bytes it already
+					// holds, so that reads of either half check the pattern.
+					off += blocks / 2 * h4Block
+					copy(buf, want[off:])
+					n, err = f.WriteAt(buf, off)
+				}
+				if err != nil {
+					if !h4Closed(err) && !(cl.ebadf && errors.Is(err, syscall.EBADF)) {
+						t.Errorf("call %d of %d at %d: %d, %v, want nil or closed", k, i, off, n, err)
+					}
+					failed.Add(1)
+					return
+				}
+				if n != h4Block || (i%2 == 0 && !bytes.Equal(buf, want[off:off+h4Block])) {
+					t.Errorf("call %d of %d at %d: %d bytes, right %v", k, i, off, n, bytes.Equal(buf, want[off:off+h4Block]))
+					return
+				}
+				ok.Add(1)
+			}
+		})
+	}
+	for ok.Load() < workers {
+		runtime.Gosched()
+	}
+	if err := cl.close(t, e, f); err != nil {
+		t.Fatalf("%s under calls: %v", cl.name, err)
+	}
+	h4Hang(t, cl.name, &wg)
+	if n := failed.Load(); n != workers {
+		t.Fatalf("%d of %d goroutines ended on an error", n, workers)
+	}
+	if _, err := f.ReadAt(make([]byte, h4Block), 0); !h4Closed(err) {
+		t.Errorf("ReadAt after %s = %v, want closed", cl.name, err)
+	}
+	var pe *os.PathError
+	if _, err := f.WriteAt(make([]byte, h4Block), 0); !h4Closed(err) || !errors.As(err, &pe) {
+		t.Errorf("WriteAt after %s = %#v, want a *os.PathError matching closed", cl.name, err)
+	}
+	f.Close()
+	if err := e.Close(); err != nil && err != ErrClosed {
+		t.Errorf("Engine.Close after %s: %v", cl.name, err)
+	}
+	h3Goroutines(t, goroutines)
+	if n := h3Fds(t); n > fds {
+		t.Errorf("%d descriptors open after closing, %d before", n, fds)
+	}
+}
+
+// TestH4TwoFilesOneOSFile: two Files made of one *os.File (which NewFile
+// says to give to one only). Closing the first closes the descriptor; the
+// second's calls then fail with os.ErrClosed, none hangs, and its Close
+// reports os.ErrClosed.
+func TestH4TwoFilesOneOSFile(t *testing.T) {
+	for _, be := range []Backend{DefaultBackend, PortableBackend, KernelBackend} {
+		for _, direct := range []bool{false, true} {
+			t.Run(be.String()+"/"+map[bool]string{false: "buffered", true: "direct"}[direct], func(t *testing.T) {
+				if be == KernelBackend {
+					smSkipWithoutKernelAIO(t, Config{Backend: be})
+				}
+				path, want := h4DataFile(t, 4)
+				osf := h4Open(t, path, direct)
+				e := testEngine(t, Config{Backend: be})
+				a, err := e.NewFile(osf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := e.NewFile(osf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				buf := AlignedBuffer(h4Block)
+				if n, err := b.ReadAt(buf, h4Block); n != h4Block || err != nil || !bytes.Equal(buf, want[h4Block:2*h4Block]) {
+					t.Fatalf("ReadAt of the second File = %d, %v", n, err)
+				}
+				var wg sync.WaitGroup
+				for range 8 {
+					wg.Go(func() {
+						buf := AlignedBuffer(h4Block)
+						for {
+							if _, err := b.ReadAt(buf, 0); err != nil {
+								if !errors.Is(err, os.ErrClosed) {
+									t.Errorf("ReadAt of the second File after the first closed: %v", err)
+								}
+								return
+							}
+						}
+					})
+				}
+				if err := a.Close(); err != nil {
+					t.Fatal(err)
+				}
+				h4Hang(t, "second File's calls", &wg)
+				if err := b.Close(); !errors.Is(err, os.ErrClosed) {
+					t.Errorf("Close of the second File = %v, want os.ErrClosed", err)
+				}
+			})
+		}
+	}
+}
