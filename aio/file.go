@@ -165,10 +165,9 @@ func (f *File) Stat() (os.FileInfo, error) {
 
 // Close makes every later call fail with an error matching os.ErrClosed,
 // waits for the calls in flight to return, then closes the descriptor, so
-// that the kernel never acts on a reused descriptor number. (A ReadAt or
-// WriteAt on the direct path holds the descriptor through *os.File, which
-// closes it only once that system call has returned.) A second Close
-// returns an error matching os.ErrClosed.
+// that the kernel never acts on a reused descriptor number, and no write
+// lands once Close has returned. A second Close returns an error matching
+// os.ErrClosed.
 func (f *File) Close() error {
 	if f.calls.Or(closedBit)&closedBit != 0 {
 		return &os.PathError{Op: "close", Path: f.name, Err: os.ErrClosed}
@@ -291,14 +290,16 @@ func (f *File) writeAt(ctx context.Context, p []byte, off int64) (int, error) {
 }
 
 // directAt is ReadAt or WriteAt (op "read" or "write") in the caller's
-// goroutine through *os.File, which keeps its own count of the calls using
-// the descriptor: a Close that lands meanwhile defers closing it until
-// pread or pwrite has returned, and later calls fail with os.ErrClosed.
-// That spares the direct path this File's count.
+// goroutine through *os.File. It is counted as every call is: *os.File
+// alone would defer closing the descriptor until pread or pwrite has
+// returned, but its Close would not wait, and a write could land after
+// File.Close had returned.
 func (f *File) directAt(ctx context.Context, op string, p []byte, off int64) (int, error) {
+	if err := f.begin(op); err != nil {
+		return 0, err
+	}
+	defer f.end()
 	switch {
-	case f.calls.Load()&closedBit != 0:
-		return 0, &os.PathError{Op: op, Path: f.name, Err: os.ErrClosed}
 	case op == "write" && f.append:
 		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
 	case off < 0:
