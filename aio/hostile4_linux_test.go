@@ -5,6 +5,7 @@ package aio
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -276,8 +277,9 @@ func h4CloseUnderCalls(t *testing.T, be Backend, direct bool, cl h4Closer) {
 
 // TestH4TwoFilesOneOSFile: two Files made of one *os.File (which NewFile
 // says to give to one only). Closing the first closes the descriptor; the
-// second's calls then fail with os.ErrClosed, none hangs, and its Close
-// reports os.ErrClosed.
+// second's calls then fail with os.ErrClosed (or EBADF, for one submitted
+// as the descriptor closed), none hangs, and its Close reports
+// os.ErrClosed.
 func TestH4TwoFilesOneOSFile(t *testing.T) {
 	for _, be := range []Backend{DefaultBackend, PortableBackend, KernelBackend} {
 		for _, direct := range []bool{false, true} {
@@ -306,7 +308,7 @@ func TestH4TwoFilesOneOSFile(t *testing.T) {
 						buf := AlignedBuffer(h4Block)
 						for {
 							if _, err := b.ReadAt(buf, 0); err != nil {
-								if !errors.Is(err, os.ErrClosed) {
+								if !errors.Is(err, os.ErrClosed) && !errors.Is(err, syscall.EBADF) {
 									t.Errorf("ReadAt of the second File after the first closed: %v", err)
 								}
 								return
@@ -324,4 +326,204 @@ func TestH4TwoFilesOneOSFile(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestH4TwoWaiters: two goroutines Wait on one Context at once. Only one
+// may wait at a time: the other is refused with ErrBusy, at once and with
+// nothing taken; between them every request comes back exactly once.
+func TestH4TwoWaiters(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		const reqs = 64
+		c := h3Context(t, Config{MaxRequests: reqs}, be)
+		path, want := h4DataFile(t, reqs)
+		f := h4Open(t, path, false)
+		rs := make([]*Request, reqs)
+		for i := range rs {
+			rs[i] = NewRequest()
+			if err := rs[i].PrepareRead(f, int64(i*h4Block), make([]byte, h4Block), i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := c.Submit(rs...); n != reqs || err != nil {
+			t.Fatalf("Submit = %d, %v", n, err)
+		}
+		var mu sync.Mutex
+		seen := make([]int, reqs)
+		var busy atomic.Int64
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				out := make([]*Request, 3)
+				for c.InFlight() > 0 {
+					n, err := c.Wait(smLongCtx(t), 1, out)
+					mu.Lock()
+					for _, r := range out[:n] {
+						seen[r.User().(int)]++
+					}
+					mu.Unlock()
+					switch {
+					case errors.Is(err, ErrBusy):
+						if n != 0 {
+							t.Errorf("a refused Wait returned %d requests", n)
+						}
+						busy.Add(1)
+						runtime.Gosched()
+					case errors.Is(err, ErrNoRequests):
+						return
+					case err != nil:
+						t.Errorf("Wait: %v", err)
+						return
+					}
+				}
+			})
+		}
+		h4Hang(t, "two waiters", &wg)
+		for i, k := range seen {
+			if k != 1 {
+				t.Fatalf("request %d came back %d times", i, k)
+			}
+			if n, err := rs[i].Result(); n != h4Block || err != nil || !bytes.Equal(rs[i].buf, want[i*h4Block:(i+1)*h4Block]) {
+				t.Fatalf("request %d = %d, %v", i, n, err)
+			}
+		}
+		t.Logf("%d Waits refused with ErrBusy", busy.Load())
+	})
+}
+
+// TestH4SubmitStorm: 8 goroutines submit reads of a buffered and an
+// O_DIRECT file (so that DefaultBackend serves them with both engines),
+// while one goroutine waits, two cancel requests at random and one calls
+// Wakeup over and over. Every accepted request comes back exactly once, to
+// the waiter, with the bytes of its block or ErrCanceled; Wakeups end
+// Waits with ErrInterrupted and nothing lost.
+func TestH4SubmitStorm(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		const submitters, perSubmitter, rounds, blocks = 8, 4, 40, 64
+		c := h3Context(t, Config{MaxRequests: 16, WaitWithoutPending: true}, be)
+		path, want := h4DataFile(t, blocks)
+		files := []*os.File{h4Open(t, path, false), h4Open(t, path, true)}
+		type slot struct {
+			r         *Request
+			back      chan struct{}
+			submitted atomic.Int64
+			returned  atomic.Int64
+		}
+		slots := make([]*slot, submitters*perSubmitter)
+		for i := range slots {
+			slots[i] = &slot{r: NewRequest(), back: make(chan struct{}, 1)}
+		}
+		var total atomic.Int64 // accepted submissions
+		var stop atomic.Bool
+		var helpers sync.WaitGroup
+		for range 2 {
+			helpers.Go(func() {
+				for !stop.Load() {
+					s := slots[rand.IntN(len(slots))]
+					err := s.r.Cancel()
+					if err != nil && !errors.Is(err, ErrNotSubmitted) && !errors.Is(err, ErrInProgress) && !errors.Is(err, ErrAlreadyCompleted) {
+						t.Errorf("Cancel: %v", err)
+					}
+					runtime.Gosched()
+				}
+			})
+		}
+		helpers.Go(func() {
+			for !stop.Load() {
+				if err := c.Wakeup(); err != nil {
+					t.Errorf("Wakeup: %v", err)
+				}
+				runtime.Gosched()
+			}
+		})
+		var delivered atomic.Int64
+		waiterDone := make(chan struct{})
+		go func() {
+			defer close(waiterDone)
+			out := make([]*Request, 8)
+			ctx := smLongCtx(t)
+			for !stop.Load() || delivered.Load() < total.Load() {
+				n, err := c.Wait(ctx, 1, out)
+				for _, r := range out[:n] {
+					s := slots[r.User().(int)]
+					s.returned.Add(1)
+					delivered.Add(1)
+					s.back <- struct{}{}
+				}
+				if err != nil && !errors.Is(err, ErrInterrupted) {
+					t.Errorf("Wait: %v", err)
+					return
+				}
+			}
+		}()
+		var canceled, read atomic.Int64
+		var subs sync.WaitGroup
+		for g := range submitters {
+			subs.Go(func() {
+				buf := directBuf(perSubmitter * h4Block)
+				for k := range rounds {
+					mine := slots[g*perSubmitter : (g+1)*perSubmitter]
+					for j, s := range mine {
+						blk := rand.IntN(blocks)
+						b := buf[j*h4Block : (j+1)*h4Block]
+						clear(b)
+						if err := s.r.PrepareRead(files[(g+j+k)%2], int64(blk*h4Block), b, g*perSubmitter+j); err != nil {
+							t.Errorf("Prepare: %v", err)
+							return
+						}
+						for {
+							n, err := c.Submit(s.r)
+							if n == 1 {
+								s.submitted.Add(1)
+								total.Add(1)
+								break
+							}
+							if !errors.Is(err, ErrAgain) {
+								t.Errorf("Submit = %d, %v", n, err)
+								return
+							}
+							runtime.Gosched()
+						}
+					}
+					for j, s := range mine {
+						select {
+						case <-s.back:
+						case <-time.After(30 * time.Second):
+							t.Errorf("request %d not back after 30 s", g*perSubmitter+j)
+							return
+						}
+						n, err := s.r.Result()
+						b := buf[j*h4Block : (j+1)*h4Block]
+						off := s.r.off
+						switch {
+						case errors.Is(err, ErrCanceled) && n == 0:
+							canceled.Add(1)
+						case err == nil && n == h4Block && bytes.Equal(b, want[off:off+h4Block]):
+							read.Add(1)
+						default:
+							t.Errorf("request %d at %d = %d, %v; bytes right %v", g*perSubmitter+j, off, n, err, bytes.Equal(b, want[off:off+h4Block]))
+							return
+						}
+					}
+				}
+			})
+		}
+		subs.Wait()
+		stop.Store(true)
+		helpers.Wait()
+		c.Wakeup()
+		select {
+		case <-waiterDone:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("waiter still in Wait with %d of %d delivered", delivered.Load(), total.Load())
+		}
+		for i, s := range slots {
+			if s.submitted.Load() != s.returned.Load() {
+				t.Errorf("request %d submitted %d times, returned %d", i, s.submitted.Load(), s.returned.Load())
+			}
+		}
+		if n := c.InFlight(); n != 0 {
+			t.Errorf("InFlight = %d at the end", n)
+		}
+		t.Logf("%d read, %d canceled; %+v", read.Load(), canceled.Load(), c.Stats())
+	})
 }
