@@ -89,9 +89,23 @@ func h4Closed(err error) bool {
 func TestH4FileCloseStopsWrites(t *testing.T) {
 	for _, s := range fileSetups(t) {
 		t.Run(s.name, func(t *testing.T) {
-			const writers, size = 8, 1 << 20
+			const writers, size = 4, 512 << 10
 			for round := 0; round < 5; round++ {
-				f := setupFile(t, s, writers*size)
+				path := filepath.Join(t.TempDir(), "data")
+				if err := os.WriteFile(path, make([]byte, writers*size), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				flag := os.O_RDWR
+				if s.direct {
+					flag |= O_DIRECT
+				}
+				f, err := s.open(t, path, flag)
+				if s.direct && errors.Is(err, syscall.EINVAL) {
+					t.Skipf("O_DIRECT open: %v", err)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
 				in, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 				if err != nil {
 					t.Skipf("inotify: %v", err)
@@ -105,9 +119,7 @@ func TestH4FileCloseStopsWrites(t *testing.T) {
 				for i := range writers {
 					wg.Go(func() {
 						buf := AlignedBuffer(size)
-						for j := range buf {
-							buf[j] = byte(i + 1)
-						}
+						copy(buf, bytes.Repeat([]byte{byte(i + 1)}, size))
 						for {
 							n, err := f.WriteAt(buf, int64(i*size))
 							if h4Closed(err) {
@@ -525,5 +537,200 @@ func TestH4SubmitStorm(t *testing.T) {
 			t.Errorf("InFlight = %d at the end", n)
 		}
 		t.Logf("%d read, %d canceled; %+v", read.Load(), canceled.Load(), c.Stats())
+	})
+}
+
+// h4Other is a backend other than be, for a second context.
+func h4Other(be Backend) Backend {
+	if be == PortableBackend {
+		return DefaultBackend
+	}
+	return PortableBackend
+}
+
+// TestH4RequestTwoContexts: a Request goes to context A, comes back, and is
+// reused on B. Offered to B while in flight on A, alone or in a batch, it
+// is refused with ErrInProgress, B taking nothing, and A still returns it
+// exactly once. Submitted to A and B at once, exactly one takes it.
+func TestH4RequestTwoContexts(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		a := h3Context(t, Config{}, be)
+		b := h3Context(t, Config{}, h4Other(be))
+		path, want := h4DataFile(t, 4)
+		f := h4Open(t, path, false)
+		r, r2 := NewRequest(), NewRequest()
+		buf := make([]byte, h4Block)
+		for i, c := range []*Context{a, b} {
+			clear(buf)
+			if err := r.PrepareRead(f, int64(i*h4Block), buf, i); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := h3RunOne(t, c, r); n != h4Block || err != nil || !bytes.Equal(buf, want[i*h4Block:(i+1)*h4Block]) {
+				t.Fatalf("read on context %d = %d, %v", i, n, err)
+			}
+		}
+
+		if err := r.PrepareRead(f, 0, buf, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := r2.PrepareRead(f, h4Block, make([]byte, h4Block), nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := a.Submit(r); n != 1 || err != nil {
+			t.Fatalf("Submit to A = %d, %v", n, err)
+		}
+		if n, err := b.Submit(r); n != 0 || !errors.Is(err, ErrInProgress) {
+			t.Fatalf("Submit to B of a request in flight on A = %d, %v, want ErrInProgress", n, err)
+		}
+		if n, err := b.Submit(r2, r); n != 0 || !errors.Is(err, ErrInProgress) {
+			t.Fatalf("Submit to B of a batch holding a request in flight on A = %d, %v, want ErrInProgress", n, err)
+		}
+		if s := r2.State(); s != Prepared || b.InFlight() != 0 {
+			t.Fatalf("after the refused batch: the other request %v, B's InFlight %d", s, b.InFlight())
+		}
+		if n, err := r.Result(); n != 0 || !errors.Is(err, ErrInProgress) {
+			t.Fatalf("Result while in flight = %d, %v", n, err)
+		}
+		h4DrainOne(t, a, r, want[:h4Block], buf)
+		if n, err := b.Wait(smLongCtx(t), 0, make([]*Request, 1)); n != 0 || !errors.Is(err, ErrNoRequests) {
+			t.Fatalf("Wait on B = %d, %v, want ErrNoRequests", n, err)
+		}
+
+		for i := range 100 {
+			clear(buf)
+			if err := r.PrepareRead(f, 0, buf, nil); err != nil {
+				t.Fatal(err)
+			}
+			var accepted [2]int
+			var errs [2]error
+			var wg sync.WaitGroup
+			for k, c := range []*Context{a, b} {
+				wg.Go(func() { accepted[k], errs[k] = c.Submit(r) })
+			}
+			wg.Wait()
+			if accepted[0]+accepted[1] != 1 {
+				t.Fatalf("round %d: Submit to A and B at once accepted %v (%v)", i, accepted, errs)
+			}
+			winner, loser := a, b
+			if accepted[1] == 1 {
+				winner, loser = b, a
+			}
+			if err := errs[1-accepted[1]]; !errors.Is(err, ErrInProgress) && !errors.Is(err, ErrInvalidState) {
+				t.Fatalf("round %d: the refused Submit: %v, want ErrInProgress or ErrInvalidState", i, err)
+			}
+			if loser.InFlight() != 0 {
+				t.Fatalf("round %d: the refusing context has %d in flight", i, loser.InFlight())
+			}
+			h4DrainOne(t, winner, r, want[:h4Block], buf)
+		}
+	})
+}
+
+// h4DrainOne waits for r on c, checks that only it comes back, once, with
+// buf holding want, and that c then has nothing in flight.
+func h4DrainOne(t *testing.T, c *Context, r *Request, want, buf []byte) {
+	t.Helper()
+	got := h3Wait(t, c, []*Request{r}, 1)
+	if len(got) != 1 {
+		t.Fatalf("%d requests back, want 1", len(got))
+	}
+	if n, err := r.Result(); n != len(want) || err != nil || !bytes.Equal(buf, want) {
+		t.Fatalf("read = %d, %v", n, err)
+	}
+}
+
+// h4GCRead submits a read of block blk into a buffer only the request
+// holds, and drops the request: only c refers to it.
+func h4GCRead(t *testing.T, c *Context, f *os.File, blk int) {
+	r := NewRequest()
+	if err := r.PrepareRead(f, int64(blk*h4Block), AlignedBuffer(h4Block), blk); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Submit(r); n != 1 || err != nil {
+		t.Fatalf("Submit = %d, %v", n, err)
+	}
+}
+
+// h4GCWrite submits a write of block blk's pattern from a buffer only the
+// request holds, and drops the request.
+func h4GCWrite(t *testing.T, c *Context, f *os.File, blk int, want []byte) {
+	r := NewRequest()
+	b := AlignedBuffer(h4Block)
+	copy(b, want[blk*h4Block:])
+	if err := r.PrepareWrite(f, int64(blk*h4Block), b, blk); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Submit(r); n != 1 || err != nil {
+		t.Fatalf("Submit = %d, %v", n, err)
+	}
+}
+
+// TestH4GCPressure: 64 reads and 64 writes are in flight with buffers, and
+// requests, that nothing but the Context refers to, while another goroutine
+// runs the collector over and over and allocates garbage of the buffers'
+// size filled with 0xEE. Every read comes back with its block's bytes and
+// every write's bytes reach the file: no buffer was freed and reused under
+// the kernel.
+func TestH4GCPressure(t *testing.T) {
+	h3ForEachModeAndBackend(t, func(t *testing.T, direct bool, be Backend) {
+		const half = 64
+		c := h3Context(t, Config{MaxRequests: 2 * half}, be)
+		path, want := h4DataFile(t, 2*half)
+		f := h4Open(t, path, direct)
+		// The second half is zeroed; the writes put the pattern back.
+		if _, err := h4Open(t, path, false).WriteAt(make([]byte, half*h4Block), half*h4Block); err != nil {
+			t.Fatal(err)
+		}
+		var stop atomic.Bool
+		var gc sync.WaitGroup
+		gc.Go(func() {
+			var keep [][]byte
+			for !stop.Load() {
+				runtime.GC()
+				for range 16 {
+					g := make([]byte, h4Block)
+					for i := range g {
+						g[i] = 0xEE
+					}
+					keep = append(keep, g)
+				}
+				if len(keep) > 256 {
+					keep = keep[:0]
+				}
+			}
+		})
+		for i := range half {
+			h4GCRead(t, c, f, i)
+			h4GCWrite(t, c, f, half+i, want)
+			runtime.GC()
+		}
+		got := waitAll(t, c, 2*half)
+		stop.Store(true)
+		gc.Wait()
+		seen := map[int]bool{}
+		for _, r := range got {
+			blk := r.User().(int)
+			if seen[blk] {
+				t.Fatalf("block %d came back twice", blk)
+			}
+			seen[blk] = true
+			if n, err := r.Result(); n != h4Block || err != nil {
+				t.Fatalf("block %d: %d, %v", blk, n, err)
+			}
+			if r.op == opRead && !bytes.Equal(r.buf, want[blk*h4Block:(blk+1)*h4Block]) {
+				t.Fatalf("block %d read wrong bytes (first %#x)", blk, r.buf[0])
+			}
+		}
+		back, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(back, want) {
+			for i := range back {
+				if back[i] != want[i] {
+					t.Fatalf("file differs from byte %d (block %d): %#x, want %#x", i, i/h4Block, back[i], want[i])
+				}
+			}
+		}
 	})
 }
