@@ -4,6 +4,7 @@ package aio
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -182,8 +183,8 @@ var h4Closers = []h4Closer{
 }
 
 // TestH4CloseUnderCalls: 16 goroutines read and write a File of an Engine
-// of its own while another closes the File, the Engine or the *os.File
-// under them. Every call returns (no hang), with its bytes right or an
+// of its own (some reading with a ctx that ends at random moments) while
+// another closes the File, the Engine or the *os.File under them. Every call returns (no hang), with its bytes right or an
 // error matching os.ErrClosed or ErrClosed; later calls all fail so; and
 // once the File and the Engine are closed, no goroutine and no descriptor
 // of theirs is left.
@@ -236,9 +237,20 @@ func h4CloseUnderCalls(t *testing.T, be Backend, direct bool, cl h4Closer) {
 				off := int64((i*7+k)%(blocks/2)) * h4Block
 				var n int
 				var err error
-				if i%2 == 0 {
+				switch {
+				case i%4 == 2:
+					// A read whose ctx ends at a random moment: it gives up
+					// once the kernel has let go of buf, and the loop goes on.
+					ctx, cancel := context.WithCancel(context.Background())
+					go func() { runtime.Gosched(); cancel() }()
+					n, err = f.ReadAtContext(ctx, buf, off)
+					cancel()
+					if errors.Is(err, context.Canceled) {
+						continue
+					}
+				case i%2 == 0:
 					n, err = f.ReadAt(buf, off)
-				} else {
+				default:
 					// Writes go to the second half with the bytes it already
 					// holds, so that reads of either half check the pattern.
 					off += blocks / 2 * h4Block
@@ -732,5 +744,106 @@ func TestH4GCPressure(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// TestH4WakeupsCoalesce: Wakeups from 8 goroutines before a Wait end that
+// one Wait with ErrInterrupted, and the next Wait is not interrupted: it
+// ends by its ctx, or with the request in flight.
+func TestH4WakeupsCoalesce(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		c := h3Context(t, Config{WaitWithoutPending: true}, be)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 50 {
+					if err := c.Wakeup(); err != nil {
+						t.Errorf("Wakeup: %v", err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		out := make([]*Request, 1)
+		if n, err := c.Wait(smLongCtx(t), 1, out); n != 0 || !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("Wait after Wakeups = %d, %v, want ErrInterrupted", n, err)
+		}
+		path, want := h4DataFile(t, 1)
+		r := NewRequest()
+		buf := make([]byte, h4Block)
+		if err := r.PrepareRead(h4Open(t, path, false), 0, buf, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := c.Submit(r); n != 1 || err != nil {
+			t.Fatalf("Submit = %d, %v", n, err)
+		}
+		if n, err := c.Wait(smLongCtx(t), 1, out); n != 1 || err != nil || out[0] != r {
+			t.Fatalf("Wait after the interrupted one = %d, %v", n, err)
+		}
+		if n, err := r.Result(); n != h4Block || err != nil || !bytes.Equal(buf, want) {
+			t.Fatalf("read = %d, %v", n, err)
+		}
+	})
+}
+
+// TestH4WaitCtxEnds: while 16 reads complete, Waits take turns with a ctx
+// already canceled, one another goroutine cancels at a random moment, and
+// one never done: what a Wait returns with ctx.Err() is kept, and across
+// the Waits every request comes back exactly once.
+func TestH4WaitCtxEnds(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		const reqs, rounds = 16, 50
+		c := h3Context(t, Config{MaxRequests: reqs}, be)
+		path, want := h4DataFile(t, reqs)
+		f := h4Open(t, path, false)
+		rs := make([]*Request, reqs)
+		bufs := make([][]byte, reqs)
+		for i := range rs {
+			rs[i], bufs[i] = NewRequest(), make([]byte, h4Block)
+		}
+		out := make([]*Request, 4)
+		ended := 0
+		for round := range rounds {
+			for i, r := range rs {
+				clear(bufs[i])
+				if err := r.PrepareRead(f, int64(i*h4Block), bufs[i], i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := c.Submit(rs...); n != reqs || err != nil {
+				t.Fatalf("Submit = %d, %v", n, err)
+			}
+			seen := make([]int, reqs)
+			for got, k := 0, 0; got < reqs; k++ {
+				ctx, cancel := context.WithCancel(context.Background())
+				switch k % 3 {
+				case 0:
+					cancel()
+				case 1:
+					go func() { runtime.Gosched(); cancel() }()
+				}
+				n, err := c.Wait(ctx, len(out), out)
+				cancel()
+				for _, r := range out[:n] {
+					seen[r.User().(int)]++
+				}
+				got += n
+				switch {
+				case errors.Is(err, context.Canceled):
+					ended++
+				case err != nil && !(errors.Is(err, ErrNoRequests) && got == reqs):
+					t.Fatalf("round %d: Wait = %d, %v", round, n, err)
+				}
+			}
+			for i, k := range seen {
+				if k != 1 {
+					t.Fatalf("round %d: request %d came back %d times", round, i, k)
+				}
+				if n, err := rs[i].Result(); n != h4Block || err != nil || !bytes.Equal(bufs[i], want[i*h4Block:(i+1)*h4Block]) {
+					t.Fatalf("round %d: request %d = %d, %v", round, i, n, err)
+				}
+			}
+		}
+		t.Logf("%d Waits ended by their ctx", ended)
 	})
 }
