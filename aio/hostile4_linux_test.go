@@ -422,7 +422,7 @@ func TestH4TwoWaiters(t *testing.T) {
 // Waits with ErrInterrupted and nothing lost.
 func TestH4SubmitStorm(t *testing.T) {
 	h3ForEachBackend(t, func(t *testing.T, be Backend) {
-		const submitters, perSubmitter, rounds, blocks = 8, 4, 40, 64
+		const submitters, perSubmitter, rounds, blocks = 8, 4, 20, 64
 		c := h3Context(t, Config{MaxRequests: 16, WaitWithoutPending: true}, be)
 		path, want := h4DataFile(t, blocks)
 		files := []*os.File{h4Open(t, path, false), h4Open(t, path, true)}
@@ -714,7 +714,9 @@ func TestH4GCPressure(t *testing.T) {
 		for i := range half {
 			h4GCRead(t, c, f, i)
 			h4GCWrite(t, c, f, half+i, want)
-			runtime.GC()
+			if i%16 == 0 {
+				runtime.GC()
+			}
 		}
 		got := waitAll(t, c, 2*half)
 		stop.Store(true)
