@@ -849,3 +849,67 @@ func TestH4WaitCtxEnds(t *testing.T) {
 		t.Logf("%d Waits ended by their ctx", ended)
 	})
 }
+
+// TestH4PrepareRaces: two goroutines prepare one request for different
+// blocks while a third submits it, again and again. Every Prepare either
+// succeeds or fails with ErrInProgress or ErrInvalidState; a Submit that
+// takes the request sees one Prepare whole: the request comes back once
+// with the bytes of the block its offset names, in the buffer prepared with
+// that offset.
+func TestH4PrepareRaces(t *testing.T) {
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		c := h3Context(t, Config{}, be)
+		path, want := h4DataFile(t, 2)
+		f := h4Open(t, path, false)
+		bufs := [2][]byte{make([]byte, h4Block), make([]byte, h4Block)}
+		r := NewRequest()
+		submitted := 0
+		for round := range 200 {
+			clear(bufs[0])
+			clear(bufs[1])
+			var wg sync.WaitGroup
+			for k := range 2 {
+				wg.Go(func() {
+					err := r.PrepareRead(f, int64(k*h4Block), bufs[k], k)
+					if err != nil && !errors.Is(err, ErrInProgress) && !errors.Is(err, ErrInvalidState) {
+						t.Errorf("round %d: Prepare: %v", round, err)
+					}
+				})
+			}
+			var n int
+			var serr error
+			wg.Go(func() {
+				for r.State() == Idle || r.State() == Completed {
+					runtime.Gosched()
+				}
+				n, serr = c.Submit(r)
+			})
+			wg.Wait()
+			if n == 0 {
+				if !errors.Is(serr, ErrInvalidState) {
+					t.Fatalf("round %d: refused Submit: %v", round, serr)
+				}
+				if r.State() == Prepared {
+					if n, serr = c.Submit(r); n != 1 {
+						t.Fatalf("round %d: Submit after the Prepares = %d, %v", round, n, serr)
+					}
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			submitted++
+			h3Wait(t, c, []*Request{r}, 1)
+			k := int(r.off / h4Block)
+			if r.User() != k || &r.buf[0] != &bufs[k][0] {
+				t.Fatalf("round %d: offset %d with the user value %v and another buffer", round, r.off, r.User())
+			}
+			if got, err := r.Result(); got != h4Block || err != nil || !bytes.Equal(bufs[k], want[k*h4Block:(k+1)*h4Block]) {
+				t.Fatalf("round %d: read of block %d = %d, %v", round, k, got, err)
+			}
+		}
+		if submitted == 0 {
+			t.Fatal("no round submitted the request")
+		}
+	})
+}
