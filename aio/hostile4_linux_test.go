@@ -798,11 +798,7 @@ func TestH4WaitCtxEnds(t *testing.T) {
 		c := h3Context(t, Config{MaxRequests: reqs}, be)
 		path, want := h4DataFile(t, reqs)
 		f := h4Open(t, path, false)
-		rs := make([]*Request, reqs)
-		bufs := make([][]byte, reqs)
-		for i := range rs {
-			rs[i], bufs[i] = NewRequest(), make([]byte, h4Block)
-		}
+		rs, bufs := requestsWithBuffers(reqs, h4Block)
 		out := make([]*Request, 4)
 		ended := 0
 		for round := range rounds {

@@ -50,6 +50,16 @@ func workersOn(g *portableBackend) {
 	g.mu.Unlock()
 }
 
+// requestsWithBuffers returns n new requests and a buffer of size bytes
+// for each.
+func requestsWithBuffers(n, size int) ([]*Request, [][]byte) {
+	rs, bufs := make([]*Request, n), make([][]byte, n)
+	for i := range rs {
+		rs[i], bufs[i] = NewRequest(), make([]byte, size)
+	}
+	return rs, bufs
+}
+
 // inlineFile writes size bytes of a pattern to a new file and returns it
 // open for reading, with its content.
 func inlineFile(t *testing.T, size int) (*os.File, []byte) {

@@ -218,10 +218,7 @@ func TestCancelWhileHelping(t *testing.T) {
 				t.Skipf("cached %d of %d", n, len(want))
 			}
 			c := benchContext(t, Config{MaxRequests: reqs, Backend: tc.be})
-			rs, bufs := make([]*Request, reqs), make([][]byte, reqs)
-			for i := range rs {
-				rs[i], bufs[i] = NewRequest(), make([]byte, size)
-			}
+			rs, bufs := requestsWithBuffers(reqs, size)
 			total := 0
 			for round := range rounds {
 				for i, r := range rs {
@@ -443,10 +440,7 @@ func TestHelpUnderFire(t *testing.T) {
 			f, want := inlineFile(t, reqs*size)
 			cold, wantCold := inlineFile(t, reqs*size)
 			c := benchContext(t, Config{MaxRequests: reqs, Backend: tc.be})
-			rs, bufs := make([]*Request, reqs), make([][]byte, reqs)
-			for i := range rs {
-				rs[i], bufs[i] = NewRequest(), make([]byte, size)
-			}
+			rs, bufs := requestsWithBuffers(reqs, size)
 			var df *os.File
 			if tc.be == DefaultBackend {
 				df = linuxDirectFile(t) // empty: reads past its end
@@ -817,10 +811,7 @@ func TestHelpFileClosedDuringBatch(t *testing.T) {
 			a0, wantA := inlineFile(t, reqs*size)
 			b, wantB := inlineFile(t, reqs*size)
 			c := benchContext(t, Config{MaxRequests: reqs, Backend: tc.be})
-			rs, bufs := make([]*Request, reqs), make([][]byte, reqs)
-			for i := range rs {
-				rs[i], bufs[i] = NewRequest(), make([]byte, size)
-			}
+			rs, bufs := requestsWithBuffers(reqs, size)
 			failedA := 0
 			for round := range rounds {
 				a, err := os.Open(a0.Name())
