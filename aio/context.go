@@ -283,6 +283,9 @@ func (c *Context) Submit(reqs ...*Request) (int, error) {
 	if err := c.claim(reqs); err != nil {
 		return 0, err
 	}
+	if testHookSubmitHeld != nil {
+		testHookSubmitHeld()
+	}
 	accepted := 0
 	for pending := reqs; len(pending) > 0; {
 		chunk := pending[:min(len(pending), c.be.batchMax())]
@@ -728,3 +731,7 @@ func (c *Context) Close() error {
 	}
 	return nil
 }
+
+// testHookSubmitHeld, set by tests, runs inside Submit just before the
+// requests go to the backend.
+var testHookSubmitHeld func()
