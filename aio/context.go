@@ -104,6 +104,7 @@ type Context struct {
 	smu   sync.Mutex
 	batch []*Request // the chunk handed to the backend
 	res   []syscall.Errno
+	hold  submitHold // the descriptors a Submit holds
 
 	// mu guards what follows. It is never held across a kernel call that
 	// can block, so Wait's bookkeeping, Cancel and Close never wait
@@ -283,9 +284,17 @@ func (c *Context) Submit(reqs ...*Request) (int, error) {
 	if err := c.claim(reqs); err != nil {
 		return 0, err
 	}
-	if testHookSubmitHeld != nil {
-		testHookSubmitHeld()
+	accepted, err := c.submitHeld(reqs)
+	if err == nil {
+		err = full
 	}
+	return accepted, err
+}
+
+// submitChunks hands reqs, claimed and with their descriptors read and
+// held, to the backend in chunks of at most its batch. Past a chunk the
+// kernel could not take whole, the rest is released.
+func (c *Context) submitChunks(reqs []*Request) (int, error) {
 	accepted := 0
 	for pending := reqs; len(pending) > 0; {
 		chunk := pending[:min(len(pending), c.be.batchMax())]
@@ -297,29 +306,16 @@ func (c *Context) Submit(reqs ...*Request) (int, error) {
 			return accepted, wrapError("submit", fmt.Errorf("kernel queue full: %w", ErrAgain))
 		}
 	}
-	return accepted, full
+	return accepted, nil
 }
 
-// claim makes c the owner of every request of reqs, or of none, and reads
-// each one's descriptor from its file.
+// claim makes c the owner of every request of reqs, or of none.
 func (c *Context) claim(reqs []*Request) error {
 	for i, r := range reqs {
 		if err := c.claimOne(r); err != nil {
 			c.release(reqs[:i])
 			return wrapError("submit", fmt.Errorf("request %d: %w", i, err))
 		}
-	}
-	var prev *Request
-	for i, r := range reqs {
-		if prev != nil && r.file == prev.file && r.class.known {
-			r.fd = prev.fd // checked open by this call already
-			continue
-		}
-		if err := r.resolve(); err != nil {
-			c.release(reqs)
-			return wrapError("submit", fmt.Errorf("request %d: %w", i, err))
-		}
-		prev = r
 	}
 	return nil
 }
@@ -731,7 +727,3 @@ func (c *Context) Close() error {
 	}
 	return nil
 }
-
-// testHookSubmitHeld, set by tests, runs inside Submit just before the
-// requests go to the backend.
-var testHookSubmitHeld func()

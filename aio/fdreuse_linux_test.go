@@ -15,20 +15,6 @@ import (
 // another file must never be reached: no byte of a request, or of a File's
 // call, may land in (or come from) the file that reused the number.
 
-// fdNumber reads f's descriptor number without changing its blocking mode.
-func fdNumber(t *testing.T, f *os.File) int {
-	t.Helper()
-	rc, err := f.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	num := -1
-	if err := rc.Control(func(fd uintptr) { num = int(fd) }); err != nil {
-		t.Fatal(err)
-	}
-	return num
-}
-
 // reuseNumber closes f and opens a new file, "victim", holding 8 bytes
 // 'v', under f's descriptor number if that number was freed by the close.
 // It returns the victim's path; the number is closed at cleanup if it

@@ -38,7 +38,6 @@ import (
 type File struct {
 	f      *os.File
 	name   string
-	fd     int // the descriptor, for the direct path's vectored and data sync calls
 	kind   fileKind
 	rc     syscall.RawConn // f's, given to the engine's requests
 	class  fileClass       // what the engine's routing knows of f
@@ -98,14 +97,13 @@ func newFile(e *Engine, f *os.File, nocache bool) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, flags, tty, err := fileStatus(f)
+	flags, tty, err := fileStatus(f)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: f.Name(), Err: err}
 	}
 	af := &File{
 		f:       f,
 		name:    f.Name(),
-		fd:      fd,
 		kind:    kindOf(fi.Mode(), tty),
 		direct:  nocache || directInStatus(flags),
 		append:  appendInStatus(flags),

@@ -8,12 +8,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// dataSyncOnce is fdatasync(2) on f's descriptor, retried on EINTR.
-func dataSyncOnce(f *File) error {
-	for {
-		err := unix.Fdatasync(f.fd)
-		if err != syscall.EINTR {
-			return err
+// dataSyncOnce is fdatasync(2) on f's descriptor, held open meanwhile
+// (withFd), retried on EINTR.
+func dataSyncOnce(f *File) (err error) {
+	if herr := f.withFd(func(fd uintptr) {
+		for err = unix.Fdatasync(int(fd)); err == syscall.EINTR; err = unix.Fdatasync(int(fd)) {
 		}
+	}); herr != nil {
+		return herr
 	}
+	return err
 }

@@ -2,47 +2,37 @@
 
 package aio
 
-import (
-	"syscall"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // Where x/sys/unix has no preadv/pwritev, a vectored call on the direct
 // path is pread/pwrite buffer by buffer, stopping at the first short one:
 // the same bytes and count as one preadv/pwritev.
 
-func readvOnce(f *File, bufs [][]byte, off int64) (int, error) {
+func readvOnce(f *File, bufs [][]byte, off int64) (n int, err error) {
+	if herr := f.withFd(func(fd uintptr) { n, err = eachBuffer(unix.Pread, int(fd), bufs, off) }); herr != nil {
+		return 0, herr
+	}
+	return n, err
+}
+
+func writevOnce(f *File, bufs [][]byte, off int64) (n int, err error) {
+	if herr := f.withFd(func(fd uintptr) { n, err = eachBuffer(unix.Pwrite, int(fd), bufs, off) }); herr != nil {
+		return 0, herr
+	}
+	return n, err
+}
+
+// eachBuffer is call (pread or pwrite) on fd for each buffer in turn.
+func eachBuffer(call func(int, []byte, int64) (int, error), fd int, bufs [][]byte, off int64) (int, error) {
 	total := 0
 	for _, b := range bufs {
-		n, err := retryEINTR(func() (int, error) { return unix.Pread(f.fd, b, off+int64(total)) })
+		n, err := retryEINTR(func() (int, error) { return call(fd, b, off+int64(total)) })
 		total += n
 		if err != nil || n < len(b) {
 			return partial(total, err)
 		}
 	}
 	return total, nil
-}
-
-func writevOnce(f *File, bufs [][]byte, off int64) (int, error) {
-	total := 0
-	for _, b := range bufs {
-		n, err := retryEINTR(func() (int, error) { return unix.Pwrite(f.fd, b, off+int64(total)) })
-		total += n
-		if err != nil || n < len(b) {
-			return partial(total, err)
-		}
-	}
-	return total, nil
-}
-
-func retryEINTR(call func() (int, error)) (int, error) {
-	for {
-		n, err := call()
-		if err != syscall.EINTR {
-			return n, err
-		}
-	}
 }
 
 // partial is what one vectored call reports after a short or failed

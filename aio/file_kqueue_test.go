@@ -129,8 +129,9 @@ func TestFileKqueueCancelRunning(t *testing.T) {
 func TestFileKqueueRefusedFile(t *testing.T) {
 	k := kqModel(t)
 	f := kqFileOpen(t, 2*fileBlock)
-	k.FailFd(f.fd, syscall.EOPNOTSUPP)
-	defer k.FailFd(f.fd, 0)
+	fd := fdNumber(t, f.f)
+	k.FailFd(fd, syscall.EOPNOTSUPP)
+	defer k.FailFd(fd, 0)
 	buf := make([]byte, fileBlock)
 	if n, err := f.ReadAt(buf, fileBlock); n != fileBlock || err != nil || !bytes.Equal(buf, filePattern(fileBlock, fileBlock)) {
 		t.Fatalf("ReadAt on a refused file = %d, %v", n, err)

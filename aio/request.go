@@ -63,11 +63,13 @@ func (o opcode) String() string { return opNames[o] }
 // Files and descriptors: a request holds the *os.File, not a descriptor
 // number. Submit reads the descriptor from the file (without changing its
 // blocking mode, as os.File.Fd would) and refuses a file closed since
-// Prepare with an error matching os.ErrClosed, so a descriptor number
-// reused by another open is never reached. Closing a file while a request
-// on it is being submitted or is in flight is the caller's bug: the kernel
-// may then fail the request with EBADF or, on some systems, act on
-// whatever file has taken the number.
+// Prepare with an error matching os.ErrClosed. It keeps the descriptor
+// open until the request is handed over, so a file closed by another
+// goroutine during Submit keeps its number until the kernel holds the file
+// itself; a descriptor number reused by another open is never reached.
+// Closing a file while a request on it is in flight is still the caller's
+// bug: kernel AIO completes the request on the file, the goroutine engine
+// fails it with EBADF if it had not started.
 type Request struct {
 	word atomic.Uint64 // stateWord: state and owner together
 
@@ -76,7 +78,6 @@ type Request struct {
 	rc    syscall.RawConn // file's, kept while the request stays on file
 	class fileClass       // of file, learned at the first Submit on it
 	fd    int             // file's descriptor, read at Submit
-	setFd func(uintptr)   // r.storeFd, made once
 	off   int64
 	buf   []byte
 	bufs  [][]byte
@@ -195,23 +196,17 @@ func prepareError(op opcode, err error) error { return wrapError("prepare "+op.S
 
 func noFd(uintptr) {}
 
-// resolve reads r's descriptor from its file, and learns the file's class
-// the first time. It fails if the file has been closed.
+// closedFileError is Submit's error for a request whose file is closed.
 //
 // Prepare checks that a file is open only when a request is first given
 // it (a request prepared again on the same file skips the check, which is
-// the cost of a RawConn call); Submit always checks.
-func (r *Request) resolve() error {
-	if r.setFd == nil {
-		r.setFd = r.storeFd
-	}
-	r.fd = -1
-	if err := r.rc.Control(r.setFd); err != nil || r.fd < 0 {
-		return &os.PathError{Op: r.op.String(), Path: r.file.Name(), Err: os.ErrClosed}
-	}
-	return nil
+// the cost of a RawConn call); Submit always checks (submitHeld).
+func closedFileError(r *Request) error {
+	return &os.PathError{Op: r.op.String(), Path: r.file.Name(), Err: os.ErrClosed}
 }
 
+// storeFd records r's descriptor, and learns its file's class the first
+// time.
 func (r *Request) storeFd(fd uintptr) {
 	r.fd = int(fd)
 	if !r.class.known {
