@@ -35,7 +35,7 @@ func kindOf(mode os.FileMode, tty bool) fileKind {
 // with os.File's semantics.
 func useEngine(k kernelAIO, c fileClass, explicit bool) bool {
 	switch {
-	case c.stream() || c.kind == kindDir || c.kind == kindOther || c.kind == kindAnon:
+	case c.stream() || c.kind == kindDir || c.kind == kindOther:
 		return false
 	case explicit:
 		return true

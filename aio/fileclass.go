@@ -28,9 +28,11 @@ const (
 )
 
 // stream reports whether the file has no positions, so reads and writes
-// ignore the offset (and positional calls fail with ESPIPE).
+// ignore the offset (and positional calls fail with ESPIPE). A file of no
+// type (an eventfd, a timerfd) is read and written as a stream: read(2)
+// waits for its counter as for a pipe's data.
 func (c fileClass) stream() bool { return c.kind.isStream() }
 
 func (k fileKind) isStream() bool {
-	return k == kindPipe || k == kindSocket || k == kindTerminal
+	return k == kindPipe || k == kindSocket || k == kindTerminal || k == kindAnon
 }

@@ -40,8 +40,9 @@ func kernelServes(k kernelAIO, c fileClass) bool {
 
 // linuxSubmitBlocks reports whether io_submit may block on a request on a
 // file of class c until data comes, so that KernelBackend must not give it
-// to the kernel: streams, character devices, which may be anything, and
-// files with no type in their mode (an eventfd, a timerfd).
+// to the kernel: streams (files with no type in their mode, such as an
+// eventfd or a timerfd, among them) and character devices, which may be
+// anything.
 func linuxSubmitBlocks(c fileClass) bool {
-	return c.stream() || c.kind == kindChar || c.kind == kindAnon
+	return c.stream() || c.kind == kindChar
 }
