@@ -50,11 +50,13 @@
 // A request belongs to its caller while Idle, Prepared or Completed, and to
 // the context from Submit until Wait returns it: in between, do not touch
 // its buffers (the kernel reads or fills them at any moment), and do not
-// close its file: that is the caller's bug (the kernel may then report
-// EBADF, or act on whatever file reuses the descriptor). A file closed
-// before Submit is refused with an error matching os.ErrClosed. Submit
-// reads descriptors through os.File's RawConn and never changes their
-// blocking mode. The context pins what the kernel may touch while
+// close its file: that is the caller's bug (kernel AIO still completes the
+// request on the file, the goroutine engine fails it with EBADF if it had
+// not started). A file closed before Submit is refused with an error
+// matching os.ErrClosed. Submit reads descriptors through os.File's
+// RawConn, never changes their blocking mode, and holds them open until
+// the requests are handed over, so a descriptor number closed meanwhile
+// and reused by another open is never reached. The context pins what the kernel may touch while
 // it may touch it (on FreeBSD the request, which holds the aiocb, and its
 // buffers; on Linux the buffers, the control blocks living outside the Go
 // heap) and keeps the request reachable until Wait returns it, even if the
