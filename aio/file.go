@@ -47,6 +47,7 @@ type File struct {
 	async  atomic.Bool // calls go to the engine; cleared if its kernel refuses the file
 
 	directSync atomic.Bool // the engine's kernel cannot sync this file: syncs run directly
+	noInline   atomic.Bool // its filesystem refused reads that do not wait (runInline)
 
 	// calls counts the calls in flight; closedBit is set by Close.
 	calls   atomic.Int64

@@ -27,6 +27,7 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 	if op == opReadv || op == opWritev {
 		want = vecLen(bufs)
 	}
+	class := f.engineClass()
 	total := 0
 	for {
 		if op == opReadv || op == opWritev {
@@ -35,22 +36,26 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 		var perr error
 		switch op {
 		case opRead:
-			perr = fr.r.prepareWith(opRead, f.f, f.rc, f.class, off+int64(total), p[total:], nil, fr)
+			perr = fr.r.prepareWith(opRead, f.f, f.rc, class, off+int64(total), p[total:], nil, fr)
 		case opWrite:
-			perr = fr.r.prepareWith(opWrite, f.f, f.rc, f.class, off+int64(total), p[total:], nil, fr)
+			perr = fr.r.prepareWith(opWrite, f.f, f.rc, class, off+int64(total), p[total:], nil, fr)
 		case opReadv:
-			perr = fr.r.prepareWith(opReadv, f.f, f.rc, f.class, off+int64(total), nil, bufs[:min(len(bufs), maxIovecs)], fr)
+			perr = fr.r.prepareWith(opReadv, f.f, f.rc, class, off+int64(total), nil, bufs[:min(len(bufs), maxIovecs)], fr)
 		case opWritev:
-			perr = fr.r.prepareWith(opWritev, f.f, f.rc, f.class, off+int64(total), nil, bufs[:min(len(bufs), maxIovecs)], fr)
+			perr = fr.r.prepareWith(opWritev, f.f, f.rc, class, off+int64(total), nil, bufs[:min(len(bufs), maxIovecs)], fr)
 		case opFlush:
-			perr = fr.r.prepareWith(opFlush, f.f, f.rc, f.class, 0, nil, nil, fr)
+			perr = fr.r.prepareWith(opFlush, f.f, f.rc, class, 0, nil, nil, fr)
 		case opDataSync:
-			perr = fr.r.prepareWith(opDataSync, f.f, f.rc, f.class, 0, nil, nil, fr)
+			perr = fr.r.prepareWith(opDataSync, f.f, f.rc, class, 0, nil, nil, fr)
 		}
 		if perr != nil {
 			return total, f.pathErr(op.fileOp(), perr), false
 		}
 		k, rerr, canceled := e.run(done, fr)
+		if fr.r.class.noInline && !class.noInline {
+			f.noInline.Store(true) // runInline learned that the filesystem refuses
+			class.noInline = true
+		}
 		total += k
 		switch {
 		case canceled:
@@ -75,6 +80,13 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 			bufs = vecAdvance(bufs, k)
 		}
 	}
+}
+
+// engineClass is what the engine's requests for f say of its file.
+func (f *File) engineClass() fileClass {
+	c := f.class
+	c.noInline = c.noInline || f.noInline.Load()
+	return c
 }
 
 // refusesFile reports an error by which the engine's kernel says it does

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -297,4 +298,57 @@ func TestWaiterKeepsFilesystemAfterBadOffset(t *testing.T) {
 	if r.class.noInline || noInlineBefore(r.class) {
 		t.Fatal("one bad offset marked the whole filesystem as refusing reads that do not wait")
 	}
+}
+
+// TestFileRemembersRefusal: a File whose engine learned that its
+// filesystem refuses RWF_NOWAIT (procfs) no longer offers its later
+// requests for reads that do not wait.
+func TestFileRemembersRefusal(t *testing.T) {
+	want, err := os.ReadFile("/proc/self/cmdline")
+	if err != nil {
+		t.Skipf("no procfs: %v", err)
+	}
+	forgetNoInline(t, "/proc/self/cmdline") // which an earlier test may have taught
+	e, err := NewEngine(Config{Backend: PortableBackend, MaxRequests: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	f, err := e.OpenFile("/proc/self/cmdline", os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.engineClass().noInline {
+		t.Fatal("a File of a filesystem not known to refuse RWF_NOWAIT starts out refusing it")
+	}
+	for i := range 2 {
+		buf := make([]byte, len(want))
+		if n, err := f.ReadAt(buf, 0); n != len(want) || (err != nil && err != io.EOF) || !bytes.Equal(buf, want) {
+			t.Fatalf("ReadAt %d = %d, %v, %q; want %q", i, n, err, buf[:n], want)
+		}
+		if !f.engineClass().noInline {
+			t.Fatalf("after ReadAt %d, procfs refused RWF_NOWAIT, yet the File's requests still try it", i)
+		}
+	}
+}
+
+// forgetNoInline makes the process forget, for the rest of the test, that
+// the filesystem of path refused RWF_NOWAIT.
+func forgetNoInline(t *testing.T, path string) {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	dev := uint64(st.Dev)
+	noInlineDevs.mu.Lock()
+	_, had := noInlineDevs.m[dev]
+	delete(noInlineDevs.m, dev)
+	noInlineDevs.mu.Unlock()
+	t.Cleanup(func() {
+		if had {
+			markNoInline(fileClass{dev: dev})
+		}
+	})
 }
