@@ -496,8 +496,9 @@ func (c *Context) complete(r *Request) {
 
 // Wait fills out[:n] with completed requests and returns as soon as n >=
 // min (min 0: whatever is ready now). It also returns when ctx is done
-// (ctx.Err()) or Wakeup is called (ErrInterrupted); n > 0 with an error is
-// possible, so handle out[:n] first. With nothing in flight it returns
+// (ctx.Err(), with whatever had completed by then: a Wait with a done ctx
+// still collects) or Wakeup is called (ErrInterrupted); n > 0 with an
+// error is possible, so handle out[:n] first. With nothing in flight it returns
 // ErrNoRequests unless Config.WaitWithoutPending; so does a Wait whose
 // requests all came back before min was reached, with those requests. Only one goroutine may
 // wait at a time: a second gets ErrBusy. A signal never ends a Wait early.
@@ -551,8 +552,11 @@ func (c *Context) wait(ctx context.Context, atLeast int, out []*Request) (int, e
 		if atLeast > 0 && n >= atLeast {
 			return n, nil
 		}
-		if err := ctx.Err(); err != nil {
-			return n, err
+		// A done ctx still gets what has completed: one look without
+		// blocking, then its error.
+		ctxErr := ctx.Err()
+		if ctxErr != nil && (idle || len(out) == n) {
+			return n, ctxErr
 		}
 		if idle && !c.cfg.WaitWithoutPending {
 			if n >= atLeast {
@@ -566,7 +570,7 @@ func (c *Context) wait(ctx context.Context, atLeast int, out []*Request) (int, e
 		}
 		timeout := time.Duration(-1)
 		switch {
-		case atLeast == 0:
+		case atLeast == 0 || ctxErr != nil:
 			timeout = 0
 		case hasDeadline:
 			timeout = max(time.Until(deadline), 0)
@@ -582,6 +586,10 @@ func (c *Context) wait(ctx context.Context, atLeast int, out []*Request) (int, e
 			continue
 		case err != nil:
 			return n, wrapError("wait", err)
+		case ctxErr != nil && atLeast > 0 && n >= atLeast:
+			return n, nil
+		case ctxErr != nil:
+			return n, ctxErr
 		case atLeast == 0 && !woke:
 			return n, nil
 		case timeout == 0 && k == 0 && !woke:
