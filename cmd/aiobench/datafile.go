@@ -55,14 +55,18 @@ func openFlags(write, direct bool) int {
 }
 
 // openUserFile opens -file for the run and returns it with its size. It
-// must be a regular file or a device; it is never created.
+// must be a regular file or a device; it is never created. Its kind is
+// checked before the open too, since opening a FIFO waits for a writer.
 func openUserFile(path string, write, direct bool) (*os.File, int64, error) {
+	if fi, err := os.Stat(path); err == nil && !usableKind(fi) {
+		return nil, 0, fmt.Errorf("%s is not a regular file or a device", path)
+	}
 	f, err := os.OpenFile(path, openFlags(write, direct), 0)
 	if err != nil {
 		return nil, 0, err
 	}
 	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() && fi.Mode()&fs.ModeDevice == 0 {
+	if err == nil && !usableKind(fi) {
 		err = fmt.Errorf("%s is not a regular file or a device", path)
 	}
 	var size int64
@@ -74,6 +78,11 @@ func openUserFile(path string, write, direct bool) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return f, size, nil
+}
+
+// usableKind reports whether fi is a regular file or a device.
+func usableKind(fi fs.FileInfo) bool {
+	return fi.Mode().IsRegular() || fi.Mode()&fs.ModeDevice != 0
 }
 
 // staleAfter is how long a temporary data file may go unmodified before it

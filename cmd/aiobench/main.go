@@ -129,6 +129,9 @@ func parseFlags(args []string) (*config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg.size, cfg.sizeSet, cfg.bs = size.v, set["size"], bs.v
+	if set["file"] && cfg.file == "" {
+		return nil, errors.New("-file \"\": empty path (leave -file out to use the cached data file)")
+	}
 
 	switch {
 	case set["direct"]:
@@ -220,6 +223,8 @@ type exitError struct {
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
+
+func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(err error) error { return &exitError{2, err} }
 
