@@ -1,3 +1,5 @@
+//go:build linux && !fbsdmodel
+
 package aio_test
 
 import (
