@@ -104,6 +104,9 @@ func removeStaleTemps(dir string, note func(string)) {
 	}
 }
 
+// errNoRoom: the cache's file system cannot hold the data file.
+var errNoRoom = errors.New("not enough free space")
+
 // ensureCacheFile returns the path of the cached data file of size bytes,
 // creating it (random data, written to a temporary name and renamed into
 // place) unless a file of that size is there. note is told when it creates
@@ -121,6 +124,9 @@ func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string
 	path := cachePath(size)
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
 		return path, nil
+	}
+	if free, ok := freeSpace(dir); ok && free < size {
+		return "", fmt.Errorf("-size %s: %s has only %.1f GiB free: %w", formatSize(size), dir, float64(free)/(1<<30), errNoRoom)
 	}
 	note(fmt.Sprintf("creating %s (%s of random data, kept for later runs)", path, formatSize(size)))
 	tmp, err := os.CreateTemp(dir, "data-*.tmp")
@@ -192,6 +198,9 @@ func openData(ctx context.Context, cfg *config, note func(string)) (*os.File, in
 		return nil, 0, usageErr(err)
 	}
 	path, err := ensureCacheFile(ctx, cfg.size, note)
+	if errors.Is(err, errNoRoom) {
+		return nil, 0, usageErr(err)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("data file: %w", err)
 	}

@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // runInProcess runs the command's run function with args, as main does,
@@ -29,5 +33,23 @@ func TestEmptyFileFlag(t *testing.T) {
 	status, err := runInProcess(context.Background(), "-file", "", "-duration", "10ms", "-size", "1M")
 	if status != 2 {
 		t.Fatalf("-file \"\": %v, exit status %d; want a usage error (status 2)", err, status)
+	}
+}
+
+// TestSizeBeyondFreeSpace: a -size the cache's file system cannot hold is
+// refused before anything is written, rather than filling the disk until
+// the write fails. (Before the check, the run spends its 300ms creating
+// the cache file, and the ctx's end stops it.)
+func TestSizeBeyondFreeSpace(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	status, err := runInProcess(ctx, "-size", "1000T", "-duration", "10ms", "-backend", "goroutines")
+	if status != 2 || !strings.Contains(fmt.Sprint(err), "free") {
+		t.Fatalf("-size 1000T: %v, exit status %d; want status 2 and the free space named", err, status)
+	}
+	left, _ := filepath.Glob(filepath.Join(cacheDir(), "data-*"))
+	if len(left) > 0 {
+		t.Errorf("a refused -size left %v", left)
 	}
 }
