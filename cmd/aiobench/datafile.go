@@ -126,7 +126,7 @@ func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string
 		return path, nil
 	}
 	if free, ok := freeSpace(dir); ok && free < size {
-		return "", fmt.Errorf("-size %s: %s has only %.1f GiB free: %w", formatSize(size), dir, float64(free)/(1<<30), errNoRoom)
+		return "", fmt.Errorf("-size %s: %w: %s has %.1f GiB free", formatSize(size), errNoRoom, dir, float64(free)/(1<<30))
 	}
 	note(fmt.Sprintf("creating %s (%s of random data, kept for later runs)", path, formatSize(size)))
 	tmp, err := os.CreateTemp(dir, "data-*.tmp")
