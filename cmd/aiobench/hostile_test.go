@@ -53,3 +53,22 @@ func TestSizeBeyondFreeSpace(t *testing.T) {
 		t.Errorf("a refused -size left %v", left)
 	}
 }
+
+// TestLargeQueueDepthKeepsDuration: a run with thousands of goroutines
+// ends about when its -duration says. The bound is loose (a liveness
+// check, not a speed one): before the workers waited for a common start,
+// -qd 3000 on 2 CPUs ran a 100ms run of the file backend for about 10s,
+// since the goroutine starting the workers and arming the timer waited
+// behind them.
+func TestLargeQueueDepthKeepsDuration(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	start := time.Now()
+	status, err := runInProcess(context.Background(), "-size", "8M", "-qd", "3000", "-bs", "512",
+		"-backend", "file", "-duration", "100ms", "-direct=false")
+	if status != 0 {
+		t.Fatalf("%v, exit status %d", err, status)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("a 100ms run with -qd 3000 took %v", elapsed)
+	}
+}
