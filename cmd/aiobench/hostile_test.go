@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fileaio/fileaio/aio"
 )
 
 // runInProcess runs the command's run function with args, as main does,
@@ -70,5 +73,29 @@ func TestLargeQueueDepthKeepsDuration(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("a 100ms run with -qd 3000 took %v", elapsed)
+	}
+}
+
+// TestQueueDepthAboveContextLimit: a -qd above what an aio.Context takes
+// here is a usage error found before anything runs, not a failure after
+// the other backends have spent their time.
+func TestQueueDepthAboveContextLimit(t *testing.T) {
+	c, err := aio.NewContext(aio.Config{MaxRequests: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := c.MaxRequests()
+	c.Close()
+	if limit >= 1<<20 {
+		t.Skipf("a Context here takes %d requests", limit)
+	}
+	t.Setenv("TMPDIR", t.TempDir())
+	qd := fmt.Sprint(limit + 1)
+	status, err := runInProcess(context.Background(), "-size", "1M", "-bs", "512", "-qd", qd, "-backend", "default", "-duration", "10ms")
+	if status != 2 {
+		t.Fatalf("-qd %s (a Context takes %d): %v, exit status %d; want a usage error (2)", qd, limit, err, status)
+	}
+	if entries, _ := os.ReadDir(os.Getenv("TMPDIR")); len(entries) != 0 {
+		t.Errorf("the refused run created %v", entries)
 	}
 }

@@ -187,6 +187,11 @@ func (c *config) validate() error {
 			return fmt.Errorf("-qd %d: this system allows at most %d requests in flight", c.qd, l.MaxOutstanding)
 		}
 	}
+	for _, b := range c.backends {
+		if limit, ok := contextLimit(b, c.qd); ok && c.qd > limit {
+			return fmt.Errorf("-qd %d: the %s backend's aio.Context takes at most %d requests in flight here", c.qd, b, limit)
+		}
+	}
 	if c.direct {
 		if !haveDirect {
 			return errors.New("-direct: this OS has no O_DIRECT")
@@ -196,6 +201,29 @@ func (c *config) validate() error {
 		}
 	}
 	return nil
+}
+
+// contextBackends are the backends that run on one aio.Context.
+var contextBackends = map[string]aio.Backend{
+	"default":  aio.DefaultBackend,
+	"portable": aio.PortableBackend,
+	"kernel":   aio.KernelBackend,
+}
+
+// contextLimit returns the requests in flight a Context of the named
+// backend takes when asked for qd; ok is false for a backend without one,
+// or one that cannot start here (its run reports why).
+func contextLimit(backend string, qd int) (limit int, ok bool) {
+	b, ok := contextBackends[backend]
+	if !ok {
+		return 0, false
+	}
+	ctx, err := aio.NewContext(aio.Config{MaxRequests: qd, Backend: b})
+	if err != nil {
+		return 0, false
+	}
+	defer ctx.Close()
+	return ctx.MaxRequests(), true
 }
 
 func (c *config) usesAIO() bool {
