@@ -161,8 +161,8 @@ func TestNewcomerStorageServer(t *testing.T) {
 	}
 }
 
-// TestNewcomerReadAtLikeOSFile: a File answers every ReadAt and WriteAt
-// edge as *os.File does (the documentation promises io.ReaderAt and
+// TestNewcomerReadAtLikeOSFile: a File answers every ReadAt, ReadvAt and
+// WriteAt edge as *os.File does (the documentation promises io.ReaderAt and
 // io.WriterAt): zero-length buffers, reads that reach or pass the end,
 // negative offsets; and an io.SectionReader over it reads the whole file.
 func TestNewcomerReadAtLikeOSFile(t *testing.T) {
@@ -203,6 +203,12 @@ func TestNewcomerReadAtLikeOSFile(t *testing.T) {
 					if !errors.As(gerr, &pe) {
 						t.Errorf("ReadAt(len %d, off %d): error %v (%T), want an *os.PathError", c.len, c.off, gerr, gerr)
 					}
+				}
+				// ReadvAt is ReadAt into the buffers' concatenation.
+				clear(got)
+				vn, verr := f.ReadvAt([][]byte{got[:c.len/3], got[c.len/3:]}, c.off)
+				if vn != wn || (verr == nil) != (werr == nil) || (verr == io.EOF) != (werr == io.EOF) || !bytes.Equal(got[:vn], want[:wn]) {
+					t.Errorf("ReadvAt(len %d in two, off %d) = %d, %v; *os.File's ReadAt: %d, %v", c.len, c.off, vn, verr, wn, werr)
 				}
 			}
 			for _, off := range []int64{-1, -4096} {
