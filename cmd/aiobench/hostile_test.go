@@ -99,3 +99,29 @@ func TestQueueDepthAboveContextLimit(t *testing.T) {
 		t.Errorf("the refused run created %v", entries)
 	}
 }
+
+// TestFileShrunkUnderTheRun: when the file is shorter than the region
+// the run covers (truncated by someone else), each backend fails with an
+// error that says which transfer fell short and where, not a bare "EOF".
+func TestFileShrunkUnderTheRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(path, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, backend := range []string{"goroutines", "file", "default", "portable"} {
+		s := &runSpec{ctx: context.Background(), backend: backend, f: f,
+			w: newWorkload(randRead, 4096, 1<<20, 1), qd: 4, dur: time.Second}
+		_, err := runBackend(s)
+		if err == nil || !strings.Contains(err.Error(), "read of 4096 bytes at offset ") {
+			t.Errorf("%s on a file truncated to 0 bytes: %v; want the read and its offset named", backend, err)
+		}
+	}
+}

@@ -43,7 +43,7 @@ func (w *goWorker) loop(f readerWriterAt, stop *atomic.Bool) {
 		}
 		w.hist.record(time.Since(t))
 		if err != nil {
-			w.err = err
+			w.err = transferError(write, len(w.buf), off, err)
 			stop.Store(true)
 			return
 		}
