@@ -107,6 +107,23 @@ func removeStaleTemps(dir string, note func(string)) {
 // errNoRoom: the cache's file system cannot hold the data file.
 var errNoRoom = errors.New("not enough free space")
 
+// checkRoom fails with errNoRoom when path, the cache file of size bytes
+// in dir, is still to be made and the file system holding dir (or the
+// temporary directory, before dir exists) has less room than that.
+func checkRoom(dir, path string, size int64) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Size() == size {
+		return nil
+	}
+	where := dir
+	if _, err := os.Stat(dir); err != nil {
+		where = filepath.Dir(dir)
+	}
+	if free, ok := freeSpace(where); ok && free < size {
+		return fmt.Errorf("-size %s: %w: %s has %.1f GiB free", formatSize(size), errNoRoom, where, float64(free)/(1<<30))
+	}
+	return nil
+}
+
 // ensureCacheFile returns the path of the cached data file of size bytes,
 // creating it (random data, written to a temporary name and renamed into
 // place) unless a file of that size is there. note is told when it creates
@@ -114,6 +131,10 @@ var errNoRoom = errors.New("not enough free space")
 // is removed and ctx's error returned.
 func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string, error) {
 	dir := cacheDir()
+	path := cachePath(size)
+	if err := checkRoom(dir, path, size); err != nil {
+		return "", err
+	}
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", err
 	}
@@ -121,12 +142,8 @@ func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string
 		return "", err
 	}
 	removeStaleTemps(dir, note)
-	path := cachePath(size)
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
 		return path, nil
-	}
-	if free, ok := freeSpace(dir); ok && free < size {
-		return "", fmt.Errorf("-size %s: %w: %s has %.1f GiB free", formatSize(size), errNoRoom, dir, float64(free)/(1<<30))
 	}
 	note(fmt.Sprintf("creating %s (%s of random data, kept for later runs)", path, formatSize(size)))
 	tmp, err := os.CreateTemp(dir, "data-*.tmp")
