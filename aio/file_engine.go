@@ -26,10 +26,12 @@ import (
 // have one engine per disk or NUMA node. An Engine is safe for concurrent
 // use.
 //
-// An Engine serves every call of its Files, whatever the file: on Linux
-// the DefaultBackend performs a buffered request inside io_submit, so a
-// buffered file is better served by the shared engine (which leaves it to
-// pread in the caller's goroutine) or by an Engine on the PortableBackend.
+// An Engine serves every call of its Files, whatever the file, through its
+// Context: on Linux a DefaultBackend Engine hands a buffered file's calls
+// to its goroutine engine (File.Kernel says "goroutines") and a
+// KernelBackend Engine performs them inside io_submit, so a buffered file
+// is better served by the shared engine, which leaves it to pread in the
+// caller's goroutine.
 type Engine struct {
 	c *Context
 
@@ -87,14 +89,31 @@ func newEngine(c *Context) *Engine {
 }
 
 // OpenFile opens the named file as the package's OpenFile does, for a File
-// whose calls this engine serves.
+// whose calls this engine serves. Once Close has begun it fails with an
+// *os.PathError matching ErrClosed, and opens (or creates) nothing.
 func (e *Engine) OpenFile(name string, flag int, perm os.FileMode) (*File, error) {
+	if e.isClosed() {
+		return nil, &os.PathError{Op: "open", Path: name, Err: ErrClosed}
+	}
 	return openFile(e, name, flag, perm)
 }
 
 // NewFile makes a File of f, which it takes over as the package's NewFile
-// does, whose calls this engine serves.
-func (e *Engine) NewFile(f *os.File) (*File, error) { return newFile(e, f, false) }
+// does, whose calls this engine serves. Once Close has begun it fails with
+// an error matching ErrClosed and leaves f open.
+func (e *Engine) NewFile(f *os.File) (*File, error) {
+	if e.isClosed() {
+		return nil, fmt.Errorf("aio: new file: %w", ErrClosed)
+	}
+	return newFile(e, f, false)
+}
+
+// isClosed reports whether Close has begun.
+func (e *Engine) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
+}
 
 // Kernel names the interface the engine's Context drives (Context.Kernel).
 func (e *Engine) Kernel() string { return e.c.Kernel() }

@@ -9,15 +9,19 @@ import (
 
 // Limits are the system's bounds for asynchronous I/O.
 type Limits struct {
-	// MaxOutstanding is how many requests the kernel lets one process have
-	// in flight before it refuses more (FreeBSD:
-	// vfs.aio.max_aio_queue_per_proc; Linux: fs.aio-max-nr).
+	// MaxOutstanding is how many requests the kernel lets be in flight
+	// before it refuses more: FreeBSD: one process's,
+	// vfs.aio.max_aio_queue_per_proc; Linux: the whole machine's,
+	// fs.aio-max-nr, of which one Context takes at most an eighth
+	// (Context.MaxRequests reports the bound in force).
 	MaxOutstanding int
 	// BatchMax is the most requests one kernel submission call takes
 	// (FreeBSD: p1003_1b.aio_listio_max). Submit splits larger batches.
 	BatchMax int
 	// BufferAlignment is the alignment O_DIRECT needs of buffers, offsets
-	// and lengths; 0 if the kernel needs none.
+	// and lengths on the device holding os.TempDir() (Linux: its logical
+	// block size); a file on another device may need more. 0 if the kernel
+	// needs none.
 	BufferAlignment int
 }
 
@@ -41,7 +45,8 @@ var alignment = sync.OnceValue(func() int {
 // boundary. A buffer that straddles pages needlessly costs the kernel an
 // extra page to pin and the device an extra segment on every transfer. The
 // memory is ordinary Go heap memory, which the garbage collector never
-// moves; it lives as long as the slice is referenced.
+// moves; it lives as long as the slice is referenced. For n <= 0 it is an
+// empty slice.
 func AlignedBuffer(n int) []byte {
 	if n <= 0 {
 		return []byte{}

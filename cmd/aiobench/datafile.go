@@ -55,14 +55,18 @@ func openFlags(write, direct bool) int {
 }
 
 // openUserFile opens -file for the run and returns it with its size. It
-// must be a regular file or a device; it is never created.
+// must be a regular file or a device; it is never created. Its kind is
+// checked before the open too, since opening a FIFO waits for a writer.
 func openUserFile(path string, write, direct bool) (*os.File, int64, error) {
+	if fi, err := os.Stat(path); err == nil && !usableKind(fi) {
+		return nil, 0, fmt.Errorf("%s is not a regular file or a device", path)
+	}
 	f, err := os.OpenFile(path, openFlags(write, direct), 0)
 	if err != nil {
 		return nil, 0, err
 	}
 	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() && fi.Mode()&fs.ModeDevice == 0 {
+	if err == nil && !usableKind(fi) {
 		err = fmt.Errorf("%s is not a regular file or a device", path)
 	}
 	var size int64
@@ -74,6 +78,11 @@ func openUserFile(path string, write, direct bool) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return f, size, nil
+}
+
+// usableKind reports whether fi is a regular file or a device.
+func usableKind(fi fs.FileInfo) bool {
+	return fi.Mode().IsRegular() || fi.Mode()&fs.ModeDevice != 0
 }
 
 // staleAfter is how long a temporary data file may go unmodified before it
@@ -95,6 +104,26 @@ func removeStaleTemps(dir string, note func(string)) {
 	}
 }
 
+// errNoRoom: the cache's file system cannot hold the data file.
+var errNoRoom = errors.New("not enough free space")
+
+// checkRoom fails with errNoRoom when path, the cache file of size bytes
+// in dir, is still to be made and the file system holding dir (or the
+// temporary directory, before dir exists) has less room than that.
+func checkRoom(dir, path string, size int64) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Size() == size {
+		return nil
+	}
+	where := dir
+	if _, err := os.Stat(dir); err != nil {
+		where = filepath.Dir(dir)
+	}
+	if free, ok := freeSpace(where); ok && free < size {
+		return fmt.Errorf("-size %s: %w: %s has %.1f GiB free", formatSize(size), errNoRoom, where, float64(free)/(1<<30))
+	}
+	return nil
+}
+
 // ensureCacheFile returns the path of the cached data file of size bytes,
 // creating it (random data, written to a temporary name and renamed into
 // place) unless a file of that size is there. note is told when it creates
@@ -102,6 +131,10 @@ func removeStaleTemps(dir string, note func(string)) {
 // is removed and ctx's error returned.
 func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string, error) {
 	dir := cacheDir()
+	path := cachePath(size)
+	if err := checkRoom(dir, path, size); err != nil {
+		return "", err
+	}
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", err
 	}
@@ -109,7 +142,6 @@ func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string
 		return "", err
 	}
 	removeStaleTemps(dir, note)
-	path := cachePath(size)
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
 		return path, nil
 	}
@@ -183,6 +215,9 @@ func openData(ctx context.Context, cfg *config, note func(string)) (*os.File, in
 		return nil, 0, usageErr(err)
 	}
 	path, err := ensureCacheFile(ctx, cfg.size, note)
+	if errors.Is(err, errNoRoom) {
+		return nil, 0, usageErr(err)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("data file: %w", err)
 	}

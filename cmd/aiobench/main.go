@@ -7,8 +7,10 @@
 //
 // Without -file it works on a file of -size random bytes that it creates
 // once and keeps in os.TempDir()/fileaio-bench/ for later runs (-h names
-// the directory). Bad flags, or a file it cannot open, end it with one line
-// on stderr and exit status 2, before anything is created. Ctrl-C ends the
+// the directory). Bad flags (a -qd above what the system takes, a -size
+// its disk cannot hold among them), or a -file it cannot open or that is
+// not a regular file or a device, end it with one line on stderr and exit
+// status 2, before anything is created. Ctrl-C ends the
 // run: the backends that finished are reported, then a line saying it was
 // interrupted, and the exit status is 130.
 package main
@@ -129,6 +131,9 @@ func parseFlags(args []string) (*config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg.size, cfg.sizeSet, cfg.bs = size.v, set["size"], bs.v
+	if set["file"] && cfg.file == "" {
+		return nil, errors.New("-file \"\": empty path (leave -file out to use the cached data file)")
+	}
 
 	switch {
 	case set["direct"]:
@@ -184,6 +189,11 @@ func (c *config) validate() error {
 			return fmt.Errorf("-qd %d: this system allows at most %d requests in flight", c.qd, l.MaxOutstanding)
 		}
 	}
+	for _, b := range c.backends {
+		if limit, ok := contextLimit(b, c.qd); ok && c.qd > limit {
+			return fmt.Errorf("-qd %d: the %s backend's aio.Context takes at most %d requests in flight here", c.qd, b, limit)
+		}
+	}
 	if c.direct {
 		if !haveDirect {
 			return errors.New("-direct: this OS has no O_DIRECT")
@@ -193,6 +203,29 @@ func (c *config) validate() error {
 		}
 	}
 	return nil
+}
+
+// contextBackends are the backends that run on one aio.Context.
+var contextBackends = map[string]aio.Backend{
+	"default":  aio.DefaultBackend,
+	"portable": aio.PortableBackend,
+	"kernel":   aio.KernelBackend,
+}
+
+// contextLimit returns the requests in flight a Context of the named
+// backend takes when asked for qd; ok is false for a backend without one,
+// or one that cannot start here (its run reports why).
+func contextLimit(backend string, qd int) (limit int, ok bool) {
+	b, ok := contextBackends[backend]
+	if !ok {
+		return 0, false
+	}
+	ctx, err := aio.NewContext(aio.Config{MaxRequests: qd, Backend: b})
+	if err != nil {
+		return 0, false
+	}
+	defer ctx.Close()
+	return ctx.MaxRequests(), true
 }
 
 func (c *config) usesAIO() bool {
@@ -220,6 +253,8 @@ type exitError struct {
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
+
+func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(err error) error { return &exitError{2, err} }
 

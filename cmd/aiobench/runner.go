@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -67,4 +68,14 @@ func (s *runSpec) result(via string, ops int64, elapsed, cpu time.Duration, h *h
 		p99:     h.quantile(0.99),
 		p999:    h.quantile(0.999),
 	}
+}
+
+// transferError names the transfer of n bytes at off that failed with err
+// (io.EOF for a read of a file shorter than the run's region).
+func transferError(write bool, n int, off int64, err error) error {
+	op := "read"
+	if write {
+		op = "write"
+	}
+	return fmt.Errorf("%s of %d bytes at offset %d: %w", op, n, off, err)
 }

@@ -15,6 +15,8 @@ import (
 type aioSlot struct {
 	req   *aio.Request
 	buf   []byte
+	off   int64
+	write bool
 	start time.Time // when it was last submitted (monotonic)
 }
 
@@ -62,6 +64,7 @@ func newAIORun(s *runSpec, backend aio.Backend) (*aioRun, error) {
 // prepare gives slot s its next offset.
 func (a *aioRun) prepare(s *aioSlot) error {
 	off, write := a.gen.next()
+	s.off, s.write = off, write
 	if write {
 		return s.req.PrepareWrite(a.f, off, s.buf, s)
 	}
@@ -121,9 +124,10 @@ func (a *aioRun) step(refill bool) error {
 		a.hist.record(now.Sub(s.start))
 		got, rerr := r.Result()
 		if rerr == nil && got != len(s.buf) {
-			rerr = fmt.Errorf("short transfer: %d of %d bytes", got, len(s.buf))
+			rerr = fmt.Errorf("short transfer: %d bytes", got)
 		}
 		if rerr != nil {
+			rerr = transferError(s.write, len(s.buf), s.off, rerr)
 			if a.err == nil {
 				a.err = rerr
 			}

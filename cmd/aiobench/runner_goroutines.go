@@ -43,7 +43,7 @@ func (w *goWorker) loop(f readerWriterAt, stop *atomic.Bool) {
 		}
 		w.hist.record(time.Since(t))
 		if err != nil {
-			w.err = err
+			w.err = transferError(write, len(w.buf), off, err)
 			stop.Store(true)
 			return
 		}
@@ -76,14 +76,23 @@ func runWorkers(s *runSpec, f readerWriterAt, via func() string) (result, error)
 		stop atomic.Bool
 		wg   sync.WaitGroup
 	)
+	// The workers wait for begin before their first request: started one by
+	// one, the first would keep the CPUs busy while the goroutine starting
+	// the others (and arming the timer) waited its turn behind them, so a
+	// large -qd ran for many times the duration.
+	begin := make(chan struct{})
+	for _, w := range workers {
+		wg.Go(func() {
+			<-begin
+			w.loop(f, &stop)
+		})
+	}
 	p := s.startProgress(count)
 	cpu0 := cpuTime()
 	start := time.Now()
-	for _, w := range workers {
-		wg.Go(func() { w.loop(f, &stop) })
-	}
 	timer := time.AfterFunc(s.dur, func() { stop.Store(true) })
 	unhook := context.AfterFunc(s.ctx, func() { stop.Store(true) })
+	close(begin)
 	wg.Wait()
 	unhook()
 	elapsed := time.Since(start)
