@@ -58,8 +58,9 @@ func (b Backend) String() string {
 // Config configures a Context.
 type Config struct {
 	// MaxRequests bounds the requests in flight; 0 means 256. A value above
-	// what the kernel allows is clamped; MaxRequests() reports the bound in
-	// force.
+	// what one context may take is clamped (Linux: an eighth of
+	// fs.aio-max-nr, which the whole machine shares); MaxRequests() reports
+	// the bound in force.
 	MaxRequests int
 	// WaitWithoutPending makes Wait block even when nothing is in flight
 	// (for a waiter that runs beside concurrent submitters).
@@ -256,9 +257,10 @@ func (c *Context) Stats() Stats {
 // MaxRequests; it leaves the rest untouched and reports ErrAgain for them,
 // so offering a long list again after each Wait costs only what fits. Of
 // the requests it looks at, it refuses the whole call, changing nothing,
-// if one is nil, not Prepared, already submitted (here or to another
-// context), listed twice, or on a file closed since Prepare (an error
-// matching os.ErrClosed). An empty call does nothing and returns 0, nil.
+// with an error matching ErrInvalidState if one is nil, not Prepared,
+// being submitted to another context or listed twice, ErrInProgress if one
+// is in flight already, or os.ErrClosed if one's file was closed since
+// Prepare. An empty call does nothing and returns 0, nil.
 //
 // Submit never blocks on I/O, whatever the file; on Linux a KernelBackend
 // context is the exception (see KernelBackend). Wakeup, Cancel and Close
@@ -498,7 +500,9 @@ func (c *Context) complete(r *Request) {
 // min (min 0: whatever is ready now). It also returns when ctx is done
 // (ctx.Err(), with whatever had completed by then: a Wait with a done ctx
 // still collects) or Wakeup is called (ErrInterrupted); n > 0 with an
-// error is possible, so handle out[:n] first. With nothing in flight it returns
+// error is possible, so handle out[:n] first. A nil ctx is
+// context.Background(); min outside [0, len(out)] is refused with an error
+// matching os.ErrInvalid. With nothing in flight it returns
 // ErrNoRequests unless Config.WaitWithoutPending; so does a Wait whose
 // requests all came back before min was reached, with those requests. Only one goroutine may
 // wait at a time: a second gets ErrBusy. A signal never ends a Wait early.
@@ -698,7 +702,8 @@ func (c *Context) ctxDone() { c.kick() }
 // or a goroutine inside Wait or Submit, it returns ErrBusy and changes
 // nothing. To close after a Wait that ended early (a canceled ctx, a
 // Wakeup), collect what is still in flight first: Cancel each request if
-// it should not finish, then Wait until InFlight is 0.
+// it should not finish, then Wait until InFlight is 0. After Close,
+// Submit, Wait, Wakeup and Close return ErrClosed.
 func (c *Context) Close() error {
 	c.cmu.Lock()
 	defer c.cmu.Unlock()

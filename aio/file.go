@@ -34,7 +34,8 @@ import (
 // with EINVAL.
 //
 // Errors are *os.PathError, as from *os.File, and keep the kernel's errno:
-// errors.Is(err, syscall.EBADF) works.
+// errors.Is(err, syscall.EBADF) works. A negative offset fails before any
+// system call, with an error matching os.ErrInvalid and syscall.EINVAL.
 type File struct {
 	f      *os.File
 	name   string
@@ -196,9 +197,20 @@ func (f *File) end() {
 }
 
 var (
-	errNegativeOffset = fmt.Errorf("negative offset: %w", os.ErrInvalid)
+	errNegativeOffset = invalidArgument("negative offset")
 	errAppendMode     = fmt.Errorf("WriteAt on a file opened with O_APPEND: %w", os.ErrInvalid)
 )
+
+// invalidArgument is an argument the File refuses before any system call.
+// It matches os.ErrInvalid, and syscall.EINVAL, which Prepare and the
+// kernel give for the same argument.
+type invalidArgument string
+
+func (e invalidArgument) Error() string { return string(e) + ": invalid argument" }
+
+func (e invalidArgument) Is(target error) bool {
+	return target == os.ErrInvalid || target == syscall.EINVAL
+}
 
 // ReadAt reads len(p) bytes at off, as io.ReaderAt: n < len(p) only with an
 // error, io.EOF at the end of the file. Short transfers are continued.

@@ -137,11 +137,14 @@ func (r *Request) PrepareDataSync(f *os.File, user any) error {
 
 // PrepareReadv prepares a read at off scattered over bufs in order. The
 // request keeps bufs itself (not a copy): do not change it until completion.
+// bufs holds at most 1024 buffers (IOV_MAX); more, or a negative off, fail
+// with an error matching syscall.EINVAL.
 func (r *Request) PrepareReadv(f *os.File, off int64, bufs [][]byte, user any) error {
 	return r.prepare(opReadv, f, off, nil, bufs, user)
 }
 
-// PrepareWritev prepares a write at off gathered from bufs in order.
+// PrepareWritev prepares a write at off gathered from bufs in order, with
+// the bounds of PrepareReadv.
 func (r *Request) PrepareWritev(f *os.File, off int64, bufs [][]byte, user any) error {
 	return r.prepare(opWritev, f, off, nil, bufs, user)
 }
