@@ -1165,3 +1165,224 @@ func TestH5RequestReuseAcrossEngines(t *testing.T) {
 	h5Idle(t, c, mb)
 	t.Logf("%d writes; Stats %+v", written, c.Stats())
 }
+
+// TestH5CancelRacesWrites: rounds of writes, each to its own block of an
+// O_DIRECT file (kernel) or a buffered one (goroutines), canceled by two
+// other goroutines while they complete. A write whose Cancel returned nil
+// comes back with ErrCanceled and changed nothing in its file; every other
+// one wrote its whole block. Both files are read back after each round.
+func TestH5CancelRacesWrites(t *testing.T) {
+	const (
+		blocks = 32
+		rounds = 30
+	)
+	fs := h5Data(t, blocks)
+	c, mb := h5Context(t, Config{MaxRequests: 2 * blocks})
+	rng := rand.New(rand.NewPCG(13, 14))
+	model := [2][]byte{bytes.Clone(fs.want), bytes.Clone(fs.want)} // by kind: what each file holds
+	fileOf := [2]*os.File{fs.direct, fs.buffered}
+	reqs := h5Requests(blocks)
+	bufs := make([][]byte, blocks)
+	for i := range bufs {
+		bufs[i] = AlignedBuffer(h5Block)
+	}
+	readBack := AlignedBuffer(blocks * h5Block)
+	canceled := 0
+	for round := range rounds {
+		jobs := make([]*h5Job, blocks)
+		for i, r := range reqs { // request i writes block i of one file
+			k := h5Kind(rng.IntN(2))
+			for b := range bufs[i] {
+				bufs[i][b] = byte(round*31+i*7+b) | 1
+			}
+			jobs[i] = &h5Job{kind: k, write: true, off: int64(i * h5Block), size: h5Block, buf: bufs[i]}
+			if err := r.PrepareWrite(fileOf[k], jobs[i].off, bufs[i], jobs[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		submitted := make(chan int, blocks)
+		var cancelers sync.WaitGroup
+		for range 2 {
+			cancelers.Go(func() {
+				for i := range submitted {
+					err := reqs[i].Cancel()
+					jobs[i].cancelErr.Store(&err)
+				}
+			})
+		}
+		h5Submit(t, c, reqs[:blocks/2]...)
+		for i := range blocks / 2 {
+			submitted <- i
+		}
+		h5Submit(t, c, reqs[blocks/2:]...)
+		for i := blocks / 2; i < blocks; i++ {
+			submitted <- i
+		}
+		close(submitted)
+		got := h5Gather(t, c, blocks)
+		cancelers.Wait()
+		for _, r := range got {
+			h5Check(t, r)
+		}
+		for _, j := range jobs {
+			if p := j.cancelErr.Load(); p != nil && *p == nil {
+				if j.kind == h5Direct {
+					t.Fatalf("round %d: Cancel of an O_DIRECT write returned nil: Linux cannot cancel it", round)
+				}
+				canceled++
+				continue
+			}
+			copy(model[j.kind][j.off:], j.buf)
+		}
+		for k, f := range fileOf {
+			if n, err := f.ReadAt(readBack, 0); n != len(readBack) || err != nil {
+				t.Fatalf("round %d: reading back the %v file: %d, %v", round, h5Kind(k), n, err)
+			}
+			for b := range blocks {
+				lo, hi := b*h5Block, (b+1)*h5Block
+				if !bytes.Equal(readBack[lo:hi], model[k][lo:hi]) {
+					cerr := jobs[b].cancelErr.Load()
+					t.Fatalf("round %d: block %d of the %v file does not hold what its write (kind %v, Cancel %v) leaves", round, b, h5Kind(k), jobs[b].kind, *cerr)
+				}
+			}
+		}
+		h5Idle(t, c, mb)
+	}
+	t.Logf("%d of %d buffered writes canceled", canceled, c.Stats().Goroutines)
+}
+
+// TestH5KernelRejectsAtSubmit: io_submit refuses writes on an O_DIRECT file
+// open read-only (EBADF) in a batch that also holds an O_DIRECT read and a
+// buffered one, submitted while a Wait for all of them is blocked beside a
+// read of an empty pipe: the Wait returns all four, the refused ones with
+// EBADF, and Stats counts the refused ones as the kernel's.
+func TestH5KernelRejectsAtSubmit(t *testing.T) {
+	fs := h5Data(t, 2)
+	ro, err := os.OpenFile(fs.direct.Name(), os.O_RDONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	c, mb := h5Context(t, Config{MaxRequests: 8})
+	pr, pw := h3Pipe(t, false)
+	pipeRead := NewRequest()
+	h5PrepareRead(t, pipeRead, h5Pipe, pr, 0, make([]byte, 1), []byte{'z'})
+	h5Submit(t, c, pipeRead)
+
+	type waitResult struct {
+		n   int
+		err error
+	}
+	out := make([]*Request, 8)
+	waited := make(chan waitResult, 1)
+	go func() {
+		n, err := c.Wait(context.Background(), 4, out)
+		waited <- waitResult{n, err}
+	}()
+	h5UntilWaiting(t, c)
+	reqs := h5Requests(4)
+	h5FileRead(t, reqs[0], fs, h5Buffered, 0)
+	h5FileRead(t, reqs[2], fs, h5Direct, 1)
+	refused := map[*Request]bool{reqs[1]: true, reqs[3]: true}
+	for r := range refused {
+		if err := r.PrepareWrite(ro, 0, AlignedBuffer(h5Block), &h5Job{kind: h5Direct, write: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h5Submit(t, c, reqs...)
+	var w waitResult
+	select {
+	case w = <-waited:
+	case <-time.After(h5Hang):
+		t.Fatal("Wait for four requests still blocked after they were submitted")
+	}
+	if w.n != 4 || w.err != nil {
+		t.Fatalf("Wait(min 4) = %d, %v; want 4, nil", w.n, w.err)
+	}
+	for _, r := range out[:w.n] {
+		if !refused[r] {
+			h5Check(t, r)
+			continue
+		}
+		if n, err := r.Result(); n != 0 || !errors.Is(err, syscall.EBADF) {
+			t.Errorf("write on a read-only O_DIRECT file = %d, %v; want EBADF", n, err)
+		}
+		if r.engine != engineKernel {
+			t.Errorf("write on a read-only O_DIRECT file served by engine %d", r.engine)
+		}
+	}
+	h5CheckStats(t, c, 3, 1)
+	if k := mb.kin.Load(); k != 0 {
+		t.Fatalf("the mixed backend counts %d kernel requests in flight with only a pipe read left", k)
+	}
+	if _, err := pw.Write([]byte{'z'}); err != nil {
+		t.Fatal(err)
+	}
+	h5Collect(t, c, 1)
+	h5Idle(t, c, mb)
+	h5CheckStats(t, c, 3, 2)
+}
+
+// TestH5ClosedFileRefusesMixedBatch: a batch of requests of both engines
+// with one on a file closed since Prepare is refused whole, with an error
+// matching os.ErrClosed: nothing in flight, nothing pinned, every request
+// still Prepared, and the same batch without it then runs.
+func TestH5ClosedFileRefusesMixedBatch(t *testing.T) {
+	fs := h5Data(t, 4)
+	c, mb := h5Context(t, Config{MaxRequests: 8})
+	pr, pw := h3Pipe(t, false)
+	closed, err := os.OpenFile(fs.direct.Name(), os.O_RDONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins := pin.Live()
+	reqs := h5Requests(4)
+	h5FileRead(t, reqs[0], fs, h5Direct, 0)
+	h5FileRead(t, reqs[1], fs, h5Buffered, 1)
+	h5PrepareRead(t, reqs[2], h5Pipe, pr, 0, make([]byte, 2), []byte("ok"))
+	h5PrepareRead(t, reqs[3], h5Direct, closed, 0, AlignedBuffer(h5Block), nil)
+	closed.Close()
+	if n, err := c.Submit(reqs...); n != 0 || !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("Submit of a batch with a closed file = %d, %v; want 0, os.ErrClosed", n, err)
+	}
+	for i, r := range reqs {
+		if s := r.State(); s != Prepared {
+			t.Fatalf("request %d of the refused batch is %v, want Prepared", i, s)
+		}
+	}
+	if got := pin.Live(); got != pins {
+		t.Fatalf("pin.Live() = %d after a refused Submit, want %d", got, pins)
+	}
+	h5Idle(t, c, mb)
+	if _, err := pw.Write([]byte("ok")); err != nil {
+		t.Fatal(err)
+	}
+	h5Submit(t, c, reqs[:3]...)
+	h5Collect(t, c, 3)
+	h5Idle(t, c, mb)
+	h5CheckStats(t, c, 1, 2)
+}
+
+// TestH5OneSlot: with MaxRequests 1, a read of an empty pipe holds the
+// slot: an O_DIRECT read is refused with ErrAgain and stays Prepared until
+// the pipe read is back, then runs.
+func TestH5OneSlot(t *testing.T) {
+	fs := h5Data(t, 1)
+	c, mb := h5Context(t, Config{MaxRequests: 1})
+	pr, pw := h3Pipe(t, false)
+	pipeRead, direct := NewRequest(), NewRequest()
+	h5PrepareRead(t, pipeRead, h5Pipe, pr, 0, make([]byte, 1), []byte{'1'})
+	h5Submit(t, c, pipeRead)
+	h5FileRead(t, direct, fs, h5Direct, 0)
+	if n, err := c.Submit(direct); n != 0 || !errors.Is(err, ErrAgain) || direct.State() != Prepared {
+		t.Fatalf("Submit with the one slot taken = %d, %v (request %v); want 0, ErrAgain, Prepared", n, err, direct.State())
+	}
+	if _, err := pw.Write([]byte{'1'}); err != nil {
+		t.Fatal(err)
+	}
+	h5Collect(t, c, 1)
+	h5Submit(t, c, direct)
+	h5Collect(t, c, 1)
+	h5Idle(t, c, mb)
+	h5CheckStats(t, c, 1, 1)
+}
