@@ -328,16 +328,15 @@ func (b *portableBackend) work() {
 			return
 		}
 		n := 0
+		quiet := false // completions handed over without waking the waiter
 		slow = false
 		t0 := monotonic()
 		for i := 0; i < len(taken); {
 			r := taken[i]
 			switch {
 			case r.class.stream():
-				// A stream may wait for data without end: hand over what
-				// is done, and give the rest of the share back first.
-				b.post(evs[:n])
-				n = 0
+				// A stream may wait for data without end: give the rest
+				// of the share back first.
 				taken = b.giveBack(taken, i+1)
 				evs[n] = b.run(r)
 				taken[i] = nil
@@ -361,8 +360,10 @@ func (b *portableBackend) work() {
 				}
 				// This worker waits for the first of those; the others go
 				// back too, to run beside it on other workers.
-				b.post(evs[:n])
-				n = 0
+				if n > 0 {
+					b.post(evs[:n])
+					n, quiet = 0, false
+				}
 				taken = b.giveBack(taken, i)
 				b.requeue(w[1:])
 				t := monotonic()
@@ -386,26 +387,48 @@ func (b *portableBackend) work() {
 				}
 				t0 = t1
 			}
-			if n > 0 && b.sleeping.Load() {
-				b.post(evs[:n])
-				n = 0
+			// What is done is handed over at once, so that a request of
+			// the share that then takes long (or waits without end) does
+			// not keep it from the waiter, which looks before it sleeps;
+			// the waiter is woken now if it sleeps, else once per share.
+			if n > 0 {
+				b.publish(evs[:n])
+				n, quiet = 0, true
+			}
+			if quiet && b.sleeping.Load() {
+				b.wakeWaiter()
+				quiet = false
 			}
 		}
-		b.post(evs[:n])
+		if quiet {
+			b.wakeWaiter()
+		}
 		if !slow {
 			b.quick()
 		}
 	}
 }
 
-// post hands completions to the waiter.
+// post hands completions to the waiter and wakes it.
 func (b *portableBackend) post(evs []event) {
 	if len(evs) == 0 {
 		return
 	}
+	b.publish(evs)
+	b.wakeWaiter()
+}
+
+// publish hands completions to the waiter without waking it: a waiter
+// looks for them before it sleeps (reap, pending), and one that sleeps
+// says so (sleeping) for workers to wake it.
+func (b *portableBackend) publish(evs []event) {
 	b.dmu.Lock()
 	b.done = append(b.done, evs...)
 	b.dmu.Unlock()
+}
+
+// wakeWaiter wakes the waiter for completions published.
+func (b *portableBackend) wakeWaiter() {
 	b.signal()
 	if b.onDone != nil {
 		b.onDone()

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/fileaio/fileaio/internal/pin"
 	"golang.org/x/sys/unix"
@@ -1385,4 +1386,182 @@ func TestH5OneSlot(t *testing.T) {
 	h5Collect(t, c, 1)
 	h5Idle(t, c, mb)
 	h5CheckStats(t, c, 1, 1)
+}
+
+// userfaultfd(2)'s ioctls and constants (linux/userfaultfd.h), which
+// golang.org/x/sys/unix does not have.
+const (
+	h5UffdAPI                 = 0xaa
+	h5UffdioAPI               = 0xc018aa3f // _IOWR(0xaa, 0x3f, struct uffdio_api)
+	h5UffdioRegister          = 0xc020aa00 // _IOWR(0xaa, 0x00, struct uffdio_register)
+	h5UffdRegisterModeMissing = 1
+	h5UffdEventPagefault      = 0x12
+	h5UffdMsgSize             = 32 // sizeof(struct uffd_msg)
+)
+
+// h5Stall is a page whose first touch waits until release: a write from
+// it, by a worker's pwrite, blocks in the kernel for as long as the test
+// wants, on any file. fault reports when a thread is waiting there.
+type h5Stall struct {
+	uffd int
+	mem  []byte
+}
+
+// h5NewStall makes an h5Stall, or skips t where userfaultfd is refused
+// (it needs CAP_SYS_PTRACE to stop the kernel's own accesses, unless
+// vm.unprivileged_userfaultfd is 1).
+func h5NewStall(t *testing.T) *h5Stall {
+	t.Helper()
+	fd, _, errno := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC, 0, 0)
+	if errno != 0 {
+		t.Skipf("userfaultfd: %v: a write that blocks until the test releases it needs one", errno)
+	}
+	s := &h5Stall{uffd: int(fd)}
+	api := struct{ api, features, ioctls uint64 }{api: h5UffdAPI}
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, fd, h5UffdioAPI, uintptr(unsafe.Pointer(&api))); errno != 0 {
+		unix.Close(s.uffd)
+		t.Skipf("UFFDIO_API: %v", errno)
+	}
+	mem, err := unix.Mmap(-1, 0, os.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mem = mem
+	reg := struct{ start, len, mode, ioctls uint64 }{
+		start: uint64(uintptr(unsafe.Pointer(&mem[0]))), len: uint64(len(mem)), mode: h5UffdRegisterModeMissing,
+	}
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, fd, h5UffdioRegister, uintptr(unsafe.Pointer(&reg))); errno != 0 {
+		s.release()
+		unix.Munmap(mem)
+		t.Skipf("UFFDIO_REGISTER: %v", errno)
+	}
+	t.Cleanup(func() {
+		s.release()
+		unix.Munmap(mem)
+	})
+	return s
+}
+
+// fault returns once a thread waits for the page (a pagefault message).
+func (s *h5Stall) fault(t *testing.T) {
+	t.Helper()
+	fds := []unix.PollFd{{Fd: int32(s.uffd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int(h5Hang/time.Millisecond))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			t.Fatalf("no thread touched the stalled page within %v (poll: %d, %v)", h5Hang, n, err)
+		}
+		break
+	}
+	msg := make([]byte, h5UffdMsgSize)
+	if n, err := unix.Read(s.uffd, msg); n != len(msg) || err != nil || msg[0] != h5UffdEventPagefault {
+		t.Fatalf("userfaultfd message: %d, %v, event %#x", n, err, msg[0])
+	}
+}
+
+// release lets every thread waiting for the page go on (with a page of
+// zeros), and later touches need no waiting.
+func (s *h5Stall) release() {
+	if s.uffd >= 0 {
+		unix.Close(s.uffd)
+		s.uffd = -1
+	}
+}
+
+// TestH5DoneNotHeldBySlowNeighbor: a worker that took a quick write and,
+// after it, a write that blocks (its buffer stalled in the kernel) must not
+// keep the quick one's completion from the waiter while the other blocks:
+// it comes back from Wait, on DefaultBackend as on PortableBackend, when
+// no Wait ran as it completed, and, on DefaultBackend, to a waiter asleep
+// in the kernel while it completed.
+func TestH5DoneNotHeldBySlowNeighbor(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		be       Backend
+		inKernel bool // the waiter sleeps in the kernel as the write completes
+	}{
+		{"default/no-waiter", DefaultBackend, false},
+		{"portable/no-waiter", PortableBackend, false},
+		{"default/waiter-in-kernel", DefaultBackend, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := h5Data(t, 2)
+			stall := h5NewStall(t)
+			var c *Context
+			var mb *mixedBackend
+			cfg := Config{MaxRequests: 4, Workers: 1, WaitWithoutPending: tc.inKernel}
+			if tc.be == DefaultBackend {
+				c, mb = h5Context(t, cfg)
+			} else {
+				c = h3Context(t, cfg, tc.be)
+			}
+			quick, slow := NewRequest(), NewRequest()
+			quickBuf := bytes.Clone(fs.want[:h5Block])
+			quickJob := &h5Job{kind: h5Buffered, write: true, size: h5Block, buf: quickBuf}
+			if err := quick.PrepareWrite(fs.buffered, 0, quickBuf, quickJob); err != nil {
+				t.Fatal(err)
+			}
+			if err := slow.PrepareWrite(fs.buffered, h5Block, stall.mem, nil); err != nil {
+				t.Fatal(err)
+			}
+
+			out := make([]*Request, 2)
+			type waitResult struct {
+				n   int
+				err error
+			}
+			waited := make(chan waitResult, 1)
+			wait := func() {
+				n, err := c.Wait(context.Background(), 1, out)
+				waited <- waitResult{n, err}
+			}
+			if tc.inKernel {
+				// A kernel request counted in flight keeps the waiter
+				// asleep in the kernel, as one that takes long would.
+				mb.kin.Add(1)
+				go wait()
+				deadline := time.Now().Add(h5Hang)
+				for mb.sleep.Load() != sleepKernel {
+					if time.Now().After(deadline) {
+						t.Fatal("the waiter never slept in the kernel")
+					}
+					runtime.Gosched()
+				}
+			}
+			h5Submit(t, c, quick, slow)
+			// With one worker, its share is both writes, in order: the
+			// quick one is done once the slow one waits for its page.
+			stall.fault(t)
+			if !tc.inKernel {
+				go wait()
+			}
+			var w waitResult
+			hung := false
+			select {
+			case w = <-waited:
+			case <-time.After(h5Hang):
+				hung = true
+				if err := c.Wakeup(); err != nil {
+					t.Error(err)
+				}
+				w = <-waited
+			}
+			if tc.inKernel {
+				mb.kin.Add(-1)
+			}
+			stall.release()
+			left := 2 - w.n
+			back := h5Gather(t, c, left)
+			if hung || w.n != 1 || w.err != nil || out[0] != quick {
+				t.Fatalf("Wait(min 1) with one write done and one blocked: still blocked after %v: %v (then Wakeup: %d, %v); want the done one", h5Hang, hung, w.n, w.err)
+			}
+			h5Check(t, quick)
+			if n, err := back[0].Result(); back[0] != slow || n != h5Block || err != nil {
+				t.Fatalf("the released write = %d, %v", n, err)
+			}
+		})
+	}
 }
