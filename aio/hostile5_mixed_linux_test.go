@@ -1565,3 +1565,167 @@ func TestH5DoneNotHeldBySlowNeighbor(t *testing.T) {
 		})
 	}
 }
+
+// TestH5WakeupsCoalesceAcrossEngines: a hundred Wakeups before a Wait
+// with requests of both engines in flight end one Wait, with
+// ErrInterrupted; what the engines kept of them (the goroutine engine's
+// flag, the kernel's eventfd and poll job) does not end the next one,
+// which returns every request with nil.
+func TestH5WakeupsCoalesceAcrossEngines(t *testing.T) {
+	fs := h5Data(t, 8)
+	c, mb := h5Context(t, Config{MaxRequests: 16})
+	pr, pw := h3Pipe(t, false)
+	pipeRead := NewRequest()
+	h5PrepareRead(t, pipeRead, h5Pipe, pr, 0, make([]byte, 1), []byte{'w'})
+	reqs := append(h5Requests(8), pipeRead)
+	for i, r := range reqs[:8] {
+		h5FileRead(t, r, fs, h5Kind(i%2), i)
+	}
+	h5Submit(t, c, reqs...)
+	for range 100 {
+		if err := c.Wakeup(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h5Hang)
+	defer cancel()
+	out := make([]*Request, len(reqs))
+	n, err := c.Wait(ctx, len(reqs), out)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("Wait after 100 Wakeups = %d, %v; want ErrInterrupted", n, err)
+	}
+	for _, r := range out[:n] {
+		h5Check(t, r)
+	}
+	if _, err := pw.Write([]byte{'w'}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Wait(ctx, len(reqs)-n, out[n:])
+	if m != len(reqs)-n || err != nil {
+		t.Fatalf("the Wait after the interrupted one = %d, %v; want %d, nil", m, err, len(reqs)-n)
+	}
+	for _, r := range out[n : n+m] {
+		h5Check(t, r)
+	}
+	h5Idle(t, c, mb)
+}
+
+// TestH5CancelTwiceOver: four goroutines cancel each request of a mixed
+// batch at once. At most one Cancel of a request returns nil, and one
+// does exactly when it comes back with ErrCanceled; none does for an
+// O_DIRECT read.
+func TestH5CancelTwiceOver(t *testing.T) {
+	const (
+		per    = 32
+		rounds = 40
+	)
+	fs := h5Data(t, per)
+	c, mb := h5Context(t, Config{MaxRequests: per})
+	reqs := h5Requests(per)
+	rng := rand.New(rand.NewPCG(21, 22))
+	for round := range rounds {
+		jobs := h5Round(t, rng, fs, reqs, per)
+		var nils [per]atomic.Int32
+		var others [per]atomic.Pointer[error]
+		var cancelers sync.WaitGroup
+		start := make(chan struct{})
+		for range 4 {
+			cancelers.Go(func() {
+				<-start
+				for i, r := range reqs {
+					err := r.Cancel()
+					switch {
+					case err == nil:
+						nils[i].Add(1)
+					case errors.Is(err, ErrInProgress), errors.Is(err, ErrAlreadyCompleted):
+					default:
+						others[i].Store(&err)
+					}
+				}
+			})
+		}
+		h5Submit(t, c, reqs...)
+		close(start)
+		got := h5Gather(t, c, per)
+		cancelers.Wait()
+		for i, j := range jobs {
+			if p := others[i].Load(); p != nil {
+				t.Fatalf("round %d: Cancel of a submitted %v read: %v", round, j.kind, *p)
+			}
+			switch k := nils[i].Load(); {
+			case k > 1:
+				t.Fatalf("round %d: %d Cancels of one %v read returned nil", round, k, j.kind)
+			case k == 1 && j.kind == h5Direct:
+				t.Fatalf("round %d: Cancel of an O_DIRECT read returned nil", round)
+			case k == 1:
+				var none error
+				j.cancelErr.Store(&none)
+			default:
+				already := ErrAlreadyCompleted
+				j.cancelErr.Store(&already)
+			}
+		}
+		for _, r := range got {
+			h5Check(t, r)
+		}
+		h5Idle(t, c, mb)
+	}
+}
+
+// TestH5CloseUnderWakeups: four goroutines call Wakeup without pause while
+// the context, whose requests of both engines are all back, is closed:
+// each Wakeup returns nil or, once Close has begun, ErrClosed, and none
+// reaches the kernel's eventfd after Close closed it (a descriptor opened
+// then would take its number).
+func TestH5CloseUnderWakeups(t *testing.T) {
+	fs := h5Data(t, 4)
+	for round := range 10 {
+		c, mb := h5Context(t, Config{MaxRequests: 8})
+		reqs := h5Requests(4)
+		for i, r := range reqs {
+			h5FileRead(t, r, fs, h5Kind(i%2), i)
+		}
+		h5Submit(t, c, reqs...)
+		h5Collect(t, c, len(reqs))
+		h5Idle(t, c, mb)
+		efd := mb.k.(*linuxBackend).efd
+		var wakers sync.WaitGroup
+		var closed atomic.Bool
+		for range 4 {
+			wakers.Go(func() {
+				for {
+					err := c.Wakeup()
+					if errors.Is(err, ErrClosed) {
+						return
+					}
+					if err != nil {
+						t.Errorf("round %d: Wakeup: %v", round, err)
+						return
+					}
+					if closed.Load() {
+						t.Errorf("round %d: Wakeup returned nil after Close returned", round)
+						return
+					}
+				}
+			})
+		}
+		runtime.Gosched()
+		if err := c.Close(); err != nil {
+			t.Fatalf("round %d: Close: %v", round, err)
+		}
+		closed.Store(true)
+		// A descriptor that takes the eventfd's number: no Wakeup may
+		// write it.
+		taken, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wakers.Wait()
+		buf := make([]byte, 8)
+		_, rerr := unix.Read(taken, buf)
+		unix.Close(taken)
+		if taken == efd && rerr != syscall.EAGAIN {
+			t.Fatalf("round %d: the descriptor that took the closed eventfd's number was written (read: %v)", round, rerr)
+		}
+	}
+}
