@@ -15,16 +15,18 @@ import (
 //
 // Workers are started as work arrives and stay. While requests are quick
 // (the page cache), the pool keeps to a worker per CPU (quickPool), each
-// taking a share of the queue at a time and reporting its completions
-// together, so that the waiter is woken once per batch, not once per
-// request. A request
-// that takes long (a disk read, a slow mount) lets the pool grow, up to the
-// bound, and its worker hands the rest of its share back, so that slow
-// requests run in parallel; a worker on a stream, which may wait for it
-// without end (in the poller, or in read(2) for a descriptor in blocking
-// mode), does not count against the pool. A worker that runs out of work
-// looks for more for a few microseconds before it sleeps. Nothing is
-// allocated per request.
+// taking a share of the queue at a time. A worker hands each completion
+// over as soon as it is done, where the waiter finds it before it sleeps,
+// but wakes the waiter only if it sleeps, else once per share: a busy
+// waiter is not woken once per request, and a request of the share that
+// takes long does not keep the finished ones from it. A request that takes
+// long (a disk read, a slow mount) lets the pool grow, up to the bound,
+// and its worker hands the rest of its share back, so that slow requests
+// run in parallel; a worker on a stream, which may wait for it without end
+// (in the poller, or in read(2) for a descriptor in blocking mode), does
+// not count against the pool. A worker that runs out of work looks for
+// more for a few microseconds before it sleeps. Nothing is allocated per
+// request.
 //
 // Where the kernel has a read that refuses to wait for a device (Linux:
 // preadv2 with RWF_NOWAIT, portable_inline_linux.go), a read of a buffered
@@ -85,7 +87,7 @@ type portableBackend struct {
 	allow   int        // workers wanted now, fast..maxWorkers
 	closing bool
 
-	sleeping atomic.Bool // the waiter sleeps until workers post
+	sleeping atomic.Bool // the waiter sleeps (here, or in DefaultBackend's kernel) until workers wake it
 
 	// The waiter's, for help.
 	runs  inlineRuns
