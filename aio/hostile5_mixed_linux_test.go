@@ -1729,3 +1729,122 @@ func TestH5CloseUnderWakeups(t *testing.T) {
 		}
 	}
 }
+
+// TestH5CloseRacesSubmitAndWait: two goroutines submit O_DIRECT and
+// buffered reads, one collects them, and another calls Close until it
+// succeeds. Close never succeeds with a request accepted and not yet
+// returned, or with the waiter inside Wait: every accepted request comes
+// back exactly once; a Submit after Close gets ErrClosed and leaves its
+// request Prepared; and the context leaves no goroutine, descriptor or
+// kernel AIO context behind.
+func TestH5CloseRacesSubmitAndWait(t *testing.T) {
+	const blocks = 16
+	fs := h5Data(t, blocks)
+	runtime.GC()
+	fds0, rings0, goroutines0 := h3Fds(t), h5Rings(t), runtime.NumGoroutine()
+	for round := range 6 {
+		c, _ := h5Context(t, Config{MaxRequests: 32})
+		var accepted, collected, refused atomic.Int64
+		var wg sync.WaitGroup
+		free := make(chan *Request, 32) // requests neither in flight nor being checked
+		for _, r := range h5Requests(cap(free)) {
+			free <- r
+		}
+		stopped := make(chan struct{})
+		for s := range 2 {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(round), uint64(s)))
+				batch := make([]*Request, 0, 4)
+				for {
+					batch = batch[:0]
+					for len(batch) < 1+rng.IntN(cap(batch)) {
+						select {
+						case r := <-free:
+							h5FileRead(t, r, fs, h5Kind(rng.IntN(2)), rng.IntN(blocks))
+							batch = append(batch, r)
+							continue
+						case <-stopped:
+						}
+						break
+					}
+					if len(batch) == 0 {
+						return // stopped, and the pool was empty
+					}
+					n, err := c.Submit(batch...)
+					accepted.Add(int64(n))
+					switch {
+					case errors.Is(err, ErrClosed):
+						for _, r := range batch {
+							if r.State() != Prepared {
+								t.Errorf("a request refused by a closed context is %v", r.State())
+							}
+						}
+						refused.Add(1)
+						return
+					case err != nil && !errors.Is(err, ErrAgain):
+						t.Errorf("Submit: %v", err)
+						return
+					}
+					for _, r := range batch {
+						if r.State() == Prepared { // refused for want of room
+							free <- r
+						}
+					}
+				}
+			})
+		}
+		wg.Go(func() { // the waiter
+			out := make([]*Request, 8)
+			for {
+				n, err := c.Wait(context.Background(), 1, out)
+				for _, r := range out[:n] {
+					h5Check(t, r)
+					free <- r
+				}
+				collected.Add(int64(n))
+				switch {
+				case errors.Is(err, ErrClosed):
+					return
+				case err != nil && !errors.Is(err, ErrNoRequests):
+					t.Errorf("Wait: %v", err)
+					return
+				}
+			}
+		})
+		for deadline := time.Now().Add(h5Hang); collected.Load() < 100; {
+			if time.Now().After(deadline) || t.Failed() {
+				t.Fatalf("round %d: %d requests back after %v", round, collected.Load(), h5Hang)
+			}
+			runtime.Gosched()
+		}
+		busy := 0
+		for {
+			err := c.Close()
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrBusy) {
+				t.Fatalf("round %d: Close: %v", round, err)
+			}
+			busy++
+			runtime.Gosched()
+		}
+		close(stopped)
+		var done sync.WaitGroup
+		done.Go(wg.Wait)
+		h4Hang(t, "submitters and waiter after Close", &done)
+		if a, col := accepted.Load(), collected.Load(); a != col {
+			t.Fatalf("round %d: Close succeeded with %d accepted requests and %d returned", round, a, col)
+		}
+		if round == 0 {
+			t.Logf("round 0: %d Closes refused, %d requests, %d Submits refused by the closed context", busy, accepted.Load(), refused.Load())
+		}
+	}
+	if got := h5Rings(t); got != rings0 {
+		t.Errorf("%d kernel AIO rings mapped after the contexts closed, %d before", got, rings0)
+	}
+	if got := h3Fds(t); got != fds0 {
+		t.Errorf("%d descriptors open after the contexts closed, %d before", got, fds0)
+	}
+	h3Goroutines(t, goroutines0)
+}
