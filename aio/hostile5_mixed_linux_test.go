@@ -1146,12 +1146,16 @@ func TestH5RequestReuseAcrossEngines(t *testing.T) {
 					t.Fatalf("readv on the %v file: wrong bytes", kind)
 				}
 			}
-		case op == 2: // a flush: its Result is 0 bytes
+		case op == 2: // a flush or a data sync: its Result is 0 bytes
 			j := &h5Job{}
-			if err := r.PrepareFlush(fileOf(kind), j); err != nil {
+			prepare, what := r.PrepareFlush, "flush"
+			if i%2 == 1 {
+				prepare, what = r.PrepareDataSync, "data sync"
+			}
+			if err := prepare(fileOf(kind), j); err != nil {
 				t.Fatal(err)
 			}
-			run("flush", j, kind)
+			run(what, j, kind)
 		case op == 3: // prepared on the pipe first, then on the file
 			h5PrepareRead(t, r, h5Pipe, pr, 0, make([]byte, 1), nil)
 			fallthrough
