@@ -678,7 +678,7 @@ func TestH5WakeupStorm(t *testing.T) {
 	for got, waits := 0, 0; got < len(directs); waits++ {
 		waited := make(chan int, 1)
 		go func() {
-			n, err := c.Wait(ctx, len(directs)+1, out)
+			n, err := c.Wait(context.Background(), len(directs)+1, out)
 			if !errors.Is(err, ErrInterrupted) {
 				t.Errorf("Wait %d that cannot be satisfied = %d, %v; want ErrInterrupted", waits, n, err)
 			}
