@@ -1852,3 +1852,84 @@ func TestH5CloseRacesSubmitAndWait(t *testing.T) {
 	}
 	h3Goroutines(t, goroutines0)
 }
+
+// TestH5SubmitStuckInKernel: a Submit of a buffered read and an O_DIRECT
+// read into a page the kernel must wait for (io_submit blocks pinning it)
+// is stuck in io_submit, after handing the buffered read to goroutines.
+// Meanwhile Wakeup ends a Wait, Close returns ErrBusy, Cancel reports the
+// requests not submitted yet, InFlight and Stats answer: none waits for the
+// Submit. Once the page is released the Submit accepts both, and Wait
+// returns both with their bytes.
+func TestH5SubmitStuckInKernel(t *testing.T) {
+	fs := h5Data(t, 2)
+	stall := h5NewStall(t)
+	c, mb := h5Context(t, Config{MaxRequests: 8, WaitWithoutPending: true})
+	buffered, direct := NewRequest(), NewRequest()
+	h5FileRead(t, buffered, fs, h5Buffered, 0)
+	dj := &h5Job{kind: h5Direct, off: h5Block, size: h5Block, buf: stall.mem, want: fs.want[h5Block : 2*h5Block]}
+	if err := direct.PrepareRead(fs.direct, h5Block, stall.mem, dj); err != nil {
+		t.Fatal(err)
+	}
+	type submitResult struct {
+		n   int
+		err error
+	}
+	submitted := make(chan submitResult, 1)
+	go func() {
+		n, err := c.Submit(buffered, direct)
+		submitted <- submitResult{n, err}
+	}()
+	stall.fault(t)
+	released := false
+	defer func() {
+		if !released {
+			stall.release()
+			<-submitted
+			h5Gather(t, c, 2)
+		}
+	}()
+
+	waited := make(chan error, 1)
+	go func() {
+		_, err := c.Wait(context.Background(), 2, make([]*Request, 2))
+		waited <- err
+	}()
+	h5UntilWaiting(t, c)
+	if err := c.Close(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Close during a Submit stuck in io_submit = %v, want ErrBusy", err)
+	}
+	for _, r := range []*Request{buffered, direct} {
+		if err := r.Cancel(); !errors.Is(err, ErrNotSubmitted) {
+			t.Fatalf("Cancel of a request whose Submit is stuck = %v, want ErrNotSubmitted", err)
+		}
+	}
+	if n := c.InFlight(); n != 0 {
+		t.Fatalf("InFlight = %d during the Submit, want 0", n)
+	}
+	h5CheckStats(t, c, 0, 0)
+	if err := c.Wakeup(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-waited:
+		if !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("Wait ended by Wakeup during a stuck Submit = %v, want ErrInterrupted", err)
+		}
+	case <-time.After(h5Hang):
+		t.Fatal("Wait still blocked after Wakeup, while a Submit is stuck in io_submit")
+	}
+
+	stall.release()
+	released = true
+	select {
+	case s := <-submitted:
+		if s.n != 2 || s.err != nil {
+			t.Fatalf("Submit once the page is released = %d, %v; want 2, nil", s.n, s.err)
+		}
+	case <-time.After(h5Hang):
+		t.Fatal("Submit still stuck after the page was released")
+	}
+	h5Collect(t, c, 2)
+	h5Idle(t, c, mb)
+	h5CheckStats(t, c, 1, 1)
+}
