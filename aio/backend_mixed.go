@@ -164,13 +164,18 @@ func (b *mixedBackend) wait(evs []event, timeout time.Duration) (int, bool, erro
 			return n, woke, err
 		}
 	}
+	// Workers wake a sleeping waiter for each completion (sleeping), here
+	// through the kernel (kick).
+	b.g.sleeping.Store(true)
 	b.sleep.Store(sleepKernel)
 	b.kicked.Store(false)
 	if b.g.pending() {
+		b.g.sleeping.Store(false)
 		b.sleep.Store(sleepNone)
 		return b.wait(evs, 0)
 	}
 	k, kwoke, err := b.k.wait(evs, timeout)
+	b.g.sleeping.Store(false)
 	b.sleep.Store(sleepNone)
 	m, gwoke := b.g.reap(evs[k:])
 	return k + m, kwoke || gwoke, err

@@ -15,16 +15,18 @@ import (
 //
 // Workers are started as work arrives and stay. While requests are quick
 // (the page cache), the pool keeps to a worker per CPU (quickPool), each
-// taking a share of the queue at a time and reporting its completions
-// together, so that the waiter is woken once per batch, not once per
-// request. A request
-// that takes long (a disk read, a slow mount) lets the pool grow, up to the
-// bound, and its worker hands the rest of its share back, so that slow
-// requests run in parallel; a worker on a stream, which may wait for it
-// without end (in the poller, or in read(2) for a descriptor in blocking
-// mode), does not count against the pool. A worker that runs out of work
-// looks for more for a few microseconds before it sleeps. Nothing is
-// allocated per request.
+// taking a share of the queue at a time. A worker hands each completion
+// over as soon as it is done, where the waiter finds it before it sleeps,
+// but wakes the waiter only if it sleeps, else once per share: a busy
+// waiter is not woken once per request, and a request of the share that
+// takes long does not keep the finished ones from it. A request that takes
+// long (a disk read, a slow mount) lets the pool grow, up to the bound,
+// and its worker hands the rest of its share back, so that slow requests
+// run in parallel; a worker on a stream, which may wait for it without end
+// (in the poller, or in read(2) for a descriptor in blocking mode), does
+// not count against the pool. A worker that runs out of work looks for
+// more for a few microseconds before it sleeps. Nothing is allocated per
+// request.
 //
 // Where the kernel has a read that refuses to wait for a device (Linux:
 // preadv2 with RWF_NOWAIT, portable_inline_linux.go), a read of a buffered
@@ -85,7 +87,7 @@ type portableBackend struct {
 	allow   int        // workers wanted now, fast..maxWorkers
 	closing bool
 
-	sleeping atomic.Bool // the waiter sleeps until workers post
+	sleeping atomic.Bool // the waiter sleeps (here, or in DefaultBackend's kernel) until workers wake it
 
 	// The waiter's, for help.
 	runs  inlineRuns
@@ -328,16 +330,15 @@ func (b *portableBackend) work() {
 			return
 		}
 		n := 0
+		quiet := false // completions handed over without waking the waiter
 		slow = false
 		t0 := monotonic()
 		for i := 0; i < len(taken); {
 			r := taken[i]
 			switch {
 			case r.class.stream():
-				// A stream may wait for data without end: hand over what
-				// is done, and give the rest of the share back first.
-				b.post(evs[:n])
-				n = 0
+				// A stream may wait for data without end: give the rest
+				// of the share back first.
 				taken = b.giveBack(taken, i+1)
 				evs[n] = b.run(r)
 				taken[i] = nil
@@ -361,8 +362,10 @@ func (b *portableBackend) work() {
 				}
 				// This worker waits for the first of those; the others go
 				// back too, to run beside it on other workers.
-				b.post(evs[:n])
-				n = 0
+				if n > 0 {
+					b.post(evs[:n])
+					n, quiet = 0, false
+				}
 				taken = b.giveBack(taken, i)
 				b.requeue(w[1:])
 				t := monotonic()
@@ -386,26 +389,48 @@ func (b *portableBackend) work() {
 				}
 				t0 = t1
 			}
-			if n > 0 && b.sleeping.Load() {
-				b.post(evs[:n])
-				n = 0
+			// What is done is handed over at once, so that a request of
+			// the share that then takes long (or waits without end) does
+			// not keep it from the waiter, which looks before it sleeps;
+			// the waiter is woken now if it sleeps, else once per share.
+			if n > 0 {
+				b.publish(evs[:n])
+				n, quiet = 0, true
+			}
+			if quiet && b.sleeping.Load() {
+				b.wakeWaiter()
+				quiet = false
 			}
 		}
-		b.post(evs[:n])
+		if quiet {
+			b.wakeWaiter()
+		}
 		if !slow {
 			b.quick()
 		}
 	}
 }
 
-// post hands completions to the waiter.
+// post hands completions to the waiter and wakes it.
 func (b *portableBackend) post(evs []event) {
 	if len(evs) == 0 {
 		return
 	}
+	b.publish(evs)
+	b.wakeWaiter()
+}
+
+// publish hands completions to the waiter without waking it: a waiter
+// looks for them before it sleeps (reap, pending), and one that sleeps
+// says so (sleeping) for workers to wake it.
+func (b *portableBackend) publish(evs []event) {
 	b.dmu.Lock()
 	b.done = append(b.done, evs...)
 	b.dmu.Unlock()
+}
+
+// wakeWaiter wakes the waiter for completions published.
+func (b *portableBackend) wakeWaiter() {
 	b.signal()
 	if b.onDone != nil {
 		b.onDone()
