@@ -21,8 +21,10 @@ import (
 // waiter is not woken once per request, and a request of the share that
 // takes long does not keep the finished ones from it. A request that takes
 // long (a disk read, a slow mount) lets the pool grow, up to the bound,
-// and its worker hands the rest of its share back, so that slow requests
-// run in parallel; a worker on a stream, which may wait for it without end
+// and the rest of its worker's share goes back to the queue as soon as it
+// has run for slowJob, not when it returns (portable_guard.go), so that
+// slow requests run in parallel and one that hangs holds up no other; a
+// worker on a stream, which may wait for it without end
 // (in the poller, or in read(2) for a descriptor in blocking mode), does
 // not count against the pool. A worker that runs out of work looks for
 // more for a few microseconds before it sleeps. Nothing is allocated per
@@ -320,6 +322,8 @@ func (b *portableBackend) work() {
 		waits [workerBatch]*Request
 		runs  inlineRuns
 	)
+	guard := newShareGuard(b)
+	defer guard.done()
 	slow := false
 	for {
 		// After a slow share the next request is far off: no spinning,
@@ -377,11 +381,23 @@ func (b *portableBackend) work() {
 					b.slowed(nil)
 				}
 			default:
+				// It may block (a device, a hung mount, a long fsync):
+				// what follows it in the share goes to other workers if
+				// it runs long.
+				lent := i+1 < len(taken)
+				if lent {
+					guard.begin(taken[i+1:], t0)
+				}
 				evs[n] = b.run(r)
 				taken[i] = nil
 				n, i = n+1, i+1
 				t1 := monotonic()
-				if t1-t0 > slowJob {
+				switch {
+				case lent && guard.end():
+					slow = true
+					clear(taken[i:])
+					taken = taken[:i]
+				case t1-t0 > slowJob:
 					slow = true
 					b.slowed(taken[i:])
 					clear(taken[i:])
@@ -402,6 +418,7 @@ func (b *portableBackend) work() {
 				quiet = false
 			}
 		}
+		guard.done()
 		if quiet {
 			b.wakeWaiter()
 		}

@@ -1570,6 +1570,54 @@ func TestH5DoneNotHeldBySlowNeighbor(t *testing.T) {
 	}
 }
 
+// TestH5QueuedNotHeldBySlowNeighbor: a worker that took a write that
+// blocks (its buffer stalled in the kernel) and, after it, a quick write
+// must not keep the quick one from the other workers while it blocks: the
+// quick one completes, on DefaultBackend as on PortableBackend, while the
+// first still waits.
+func TestH5QueuedNotHeldBySlowNeighbor(t *testing.T) {
+	for _, be := range []Backend{DefaultBackend, PortableBackend} {
+		t.Run(be.String(), func(t *testing.T) {
+			fs := h5Data(t, 2)
+			stall := h5NewStall(t)
+			c := h3Context(t, Config{MaxRequests: 4, Workers: 4}, be)
+			quick, slow := NewRequest(), NewRequest()
+			quickBuf := bytes.Clone(fs.want[:h5Block])
+			quickJob := &h5Job{kind: h5Buffered, write: true, size: h5Block, buf: quickBuf}
+			// The stalled write holds its file's inode lock (ext4): the
+			// quick one goes to another file.
+			other, err := os.Create(filepath.Join(t.TempDir(), "other"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if err := slow.PrepareWrite(other, 0, stall.mem, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := quick.PrepareWrite(fs.buffered, 0, quickBuf, quickJob); err != nil {
+				t.Fatal(err)
+			}
+			// One submission: the pool, quick while nothing was slow,
+			// gives both to one worker, the stalled write first.
+			h5Submit(t, c, slow, quick)
+			stall.fault(t)
+			ctx, cancel := context.WithTimeout(context.Background(), h5Hang)
+			out := make([]*Request, 2)
+			n, err := c.Wait(ctx, 1, out)
+			cancel()
+			stall.release()
+			back := h5Gather(t, c, 2-n)
+			if n != 1 || err != nil || out[0] != quick {
+				t.Fatalf("Wait(min 1) with a write blocked before a quick one in its worker's share = %d, %v; want the quick one", n, err)
+			}
+			h5Check(t, quick)
+			if n, err := back[0].Result(); back[0] != slow || n != h5Block || err != nil {
+				t.Fatalf("the released write = %d, %v", n, err)
+			}
+		})
+	}
+}
+
 // TestH5WakeupsCoalesceAcrossEngines: a hundred Wakeups before a Wait
 // with requests of both engines in flight end one Wait, with
 // ErrInterrupted; what the engines kept of them (the goroutine engine's
