@@ -43,7 +43,12 @@
 //
 // No call blocks on I/O: Submit hands requests over and returns, whatever
 // the file (KernelBackend on Linux excepted), and Wakeup, Cancel and Close
-// do not wait for a Submit in progress.
+// do not wait for a Submit in progress. The buffers' own memory is the
+// exception: a page of a buffer that must first be brought in (from swap,
+// or from the file a buffer is mapped from) is brought in by whoever
+// touches it, which may be Submit (Linux O_DIRECT: io_submit maps the
+// buffer) or Wait (which copies page-cache reads itself). Keep buffers in
+// ordinary memory.
 //
 // # Ownership
 //
