@@ -10,12 +10,15 @@ import (
 
 // dataSyncOnce is fdatasync(2) on f's descriptor, held open meanwhile
 // (withFd), retried on EINTR.
-func dataSyncOnce(f *File) (err error) {
-	if herr := f.withFd(func(fd uintptr) {
-		for err = unix.Fdatasync(int(fd)); err == syscall.EINTR; err = unix.Fdatasync(int(fd)) {
-		}
-	}); herr != nil {
-		return herr
-	}
+func dataSyncOnce(f *File) error {
+	_, err := f.withFd(fdatasyncFd, nil, 0)
 	return err
+}
+
+func fdatasyncFd(fd int, _ [][]byte, _ int64) (int, error) {
+	for {
+		if err := unix.Fdatasync(fd); err != syscall.EINTR {
+			return 0, err
+		}
+	}
 }

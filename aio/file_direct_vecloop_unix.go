@@ -8,18 +8,20 @@ import "golang.org/x/sys/unix"
 // path is pread/pwrite buffer by buffer, stopping at the first short one:
 // the same bytes and count as one preadv/pwritev.
 
-func readvOnce(f *File, bufs [][]byte, off int64) (n int, err error) {
-	if herr := f.withFd(func(fd uintptr) { n, err = eachBuffer(unix.Pread, int(fd), bufs, off) }); herr != nil {
-		return 0, herr
-	}
-	return n, err
+func readvOnce(f *File, bufs [][]byte, off int64) (int, error) {
+	return f.withFd(preadEach, bufs, off)
 }
 
-func writevOnce(f *File, bufs [][]byte, off int64) (n int, err error) {
-	if herr := f.withFd(func(fd uintptr) { n, err = eachBuffer(unix.Pwrite, int(fd), bufs, off) }); herr != nil {
-		return 0, herr
-	}
-	return n, err
+func writevOnce(f *File, bufs [][]byte, off int64) (int, error) {
+	return f.withFd(pwriteEach, bufs, off)
+}
+
+func preadEach(fd int, bufs [][]byte, off int64) (int, error) {
+	return eachBuffer(unix.Pread, fd, bufs, off)
+}
+
+func pwriteEach(fd int, bufs [][]byte, off int64) (int, error) {
+	return eachBuffer(unix.Pwrite, fd, bufs, off)
 }
 
 // eachBuffer is call (pread or pwrite) on fd for each buffer in turn.

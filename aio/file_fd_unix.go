@@ -4,18 +4,72 @@ package aio
 
 import (
 	"os"
+	"sync"
 	"syscall"
 )
 
-// withFd runs fn with the File's descriptor, held open through its RawConn
-// while fn runs. If the *os.File was closed (behind the File's back), fn
-// does not run and the error matches os.ErrClosed: the number, perhaps
-// taken by another open since, is never reached.
-func (f *File) withFd(fn func(fd uintptr)) error {
-	if f.rc.Control(fn) != nil {
-		return os.ErrClosed
+// fdSyscall is a system call a File makes on its descriptor on the direct
+// path: a vectored read or write (bufs at off), or a sync (neither).
+type fdSyscall func(fd int, bufs [][]byte, off int64) (int, error)
+
+// withFd makes call on the File's descriptor, held open through its
+// RawConn while call runs. If the *os.File was closed (behind the File's
+// back), call is not made and the error matches os.ErrClosed: the number,
+// perhaps taken by another open since, is never reached. It allocates
+// nothing in the steady state.
+func (f *File) withFd(call fdSyscall, bufs [][]byte, off int64) (int, error) {
+	c := takeFdCall()
+	c.call, c.bufs, c.off = call, bufs, off
+	held := f.rc.Control(c.run)
+	n, err := c.n, c.err
+	c.call, c.bufs, c.n, c.err = nil, nil, 0, nil
+	putFdCall(c)
+	if held != nil {
+		return 0, os.ErrClosed
 	}
-	return nil
+	return n, err
+}
+
+// fdCall carries one withFd call into RawConn.Control, whose function
+// cannot carry it without a closure (allocated per call).
+type fdCall struct {
+	call fdSyscall
+	bufs [][]byte
+	off  int64
+	n    int
+	err  error
+	run  func(uintptr) // c.do, made once
+}
+
+func (c *fdCall) do(fd uintptr) { c.n, c.err = c.call(int(fd), c.bufs, c.off) }
+
+// fdCalls holds the fdCalls not in use, as many as calls ran at once at
+// most. (A sync.Pool would drop some under the race detector, and the
+// calls then allocate.)
+var fdCalls struct {
+	mu   sync.Mutex
+	free []*fdCall
+}
+
+func takeFdCall() *fdCall {
+	fdCalls.mu.Lock()
+	if n := len(fdCalls.free); n > 0 {
+		c := fdCalls.free[n-1]
+		fdCalls.free[n-1] = nil
+		fdCalls.free = fdCalls.free[:n-1]
+		fdCalls.mu.Unlock()
+		return c
+	}
+	fdCalls.mu.Unlock()
+	c := new(fdCall)
+	c.run = c.do
+	return c
+}
+
+func putFdCall(c *fdCall) {
+	fdCalls.mu.Lock()
+	fdCalls.free = append(fdCalls.free, c)
+	fdCalls.mu.Unlock()
 }
 
 func retryEINTR(call func() (int, error)) (int, error) {
