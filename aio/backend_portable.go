@@ -336,7 +336,6 @@ func (b *portableBackend) work() {
 		n := 0
 		quiet := false // completions handed over without waking the waiter
 		slow = false
-		t0 := monotonic()
 		for i := 0; i < len(taken); {
 			r := taken[i]
 			switch {
@@ -383,27 +382,28 @@ func (b *portableBackend) work() {
 			default:
 				// It may block (a device, a hung mount, a long fsync):
 				// what follows it in the share goes to other workers if
-				// it runs long.
+				// it runs long, timed from its own start (reads done
+				// inline before it, and completions handed over, are not
+				// its time).
 				lent := i+1 < len(taken)
+				t0 := monotonic()
 				if lent {
 					guard.begin(taken[i+1:], t0)
 				}
 				evs[n] = b.run(r)
 				taken[i] = nil
 				n, i = n+1, i+1
-				t1 := monotonic()
 				switch {
 				case lent && guard.end():
 					slow = true
 					clear(taken[i:])
 					taken = taken[:i]
-				case t1-t0 > slowJob:
+				case monotonic()-t0 > slowJob:
 					slow = true
 					b.slowed(taken[i:])
 					clear(taken[i:])
 					taken = taken[:i]
 				}
-				t0 = t1
 			}
 			// What is done is handed over at once, so that a request of
 			// the share that then takes long (or waits without end) does
