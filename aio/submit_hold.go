@@ -11,6 +11,18 @@ import "fmt"
 // its own reference at submission), and no other open can take the number
 // and receive the request. The goroutine engine holds the descriptor again
 // when it runs a request.
+//
+// The Close meanwhile waits for nothing of Submit's on a file that is not
+// in Go's poller (a regular file): it returns, and the descriptor is
+// closed when the last Control returns. On a file in the poller (a pipe, a
+// socket, a terminal) os.File.Close waits for the Control to return, so it
+// waits for the Submit. So nothing inside the hold may wait for a
+// goroutine that could be closing one of the files: it takes only the
+// context's and the backend's own locks, and blocks only in the kernel
+// (io_submit bringing in a buffer's page, or doing a KernelBackend
+// request), never on the caller's goroutines.
+// Nested Controls cost a few hundred bytes of stack per run of requests on
+// one file: some 30 MB for 65536 requests on as many files.
 
 // submitHold is the state of one Submit while it holds descriptors;
 // guarded by Context.smu.
