@@ -44,8 +44,7 @@ type Engine struct {
 	batch    []*Request // the flusher's
 	subs     []*fileReq // the flusher's: batch's fileReqs
 
-	poolMu sync.Mutex
-	pool   []*fileReq
+	pool freeList[fileReq]
 
 	stop      atomic.Bool
 	harvested chan struct{} // closed when the harvester has returned
@@ -172,24 +171,14 @@ func sharedEngine() (*Engine, error) {
 
 // get takes a request from the pool.
 func (e *Engine) get() *fileReq {
-	e.poolMu.Lock()
-	if n := len(e.pool); n > 0 {
-		fr := e.pool[n-1]
-		e.pool[n-1] = nil
-		e.pool = e.pool[:n-1]
-		e.poolMu.Unlock()
+	if fr := e.pool.take(); fr != nil {
 		return fr
 	}
-	e.poolMu.Unlock()
 	return &fileReq{r: NewRequest(), ready: make(chan struct{}, 1)}
 }
 
 // put returns fr, Completed or Prepared and owned by no one, to the pool.
-func (e *Engine) put(fr *fileReq) {
-	e.poolMu.Lock()
-	e.pool = append(e.pool, fr)
-	e.poolMu.Unlock()
-}
+func (e *Engine) put(fr *fileReq) { e.pool.put(fr) }
 
 // errQueuedCancel is what run reports for a request canceled before any
 // submission: no I/O happened.

@@ -4,7 +4,6 @@ package aio
 
 import (
 	"os"
-	"sync"
 	"syscall"
 )
 
@@ -43,34 +42,19 @@ type fdCall struct {
 
 func (c *fdCall) do(fd uintptr) { c.n, c.err = c.call(int(fd), c.bufs, c.off) }
 
-// fdCalls holds the fdCalls not in use, as many as calls ran at once at
-// most. (A sync.Pool would drop some under the race detector, and the
-// calls then allocate.)
-var fdCalls struct {
-	mu   sync.Mutex
-	free []*fdCall
-}
+// fdCalls holds the fdCalls not in use.
+var fdCalls freeList[fdCall]
 
 func takeFdCall() *fdCall {
-	fdCalls.mu.Lock()
-	if n := len(fdCalls.free); n > 0 {
-		c := fdCalls.free[n-1]
-		fdCalls.free[n-1] = nil
-		fdCalls.free = fdCalls.free[:n-1]
-		fdCalls.mu.Unlock()
+	if c := fdCalls.take(); c != nil {
 		return c
 	}
-	fdCalls.mu.Unlock()
 	c := new(fdCall)
 	c.run = c.do
 	return c
 }
 
-func putFdCall(c *fdCall) {
-	fdCalls.mu.Lock()
-	fdCalls.free = append(fdCalls.free, c)
-	fdCalls.mu.Unlock()
-}
+func putFdCall(c *fdCall) { fdCalls.put(c) }
 
 func retryEINTR(call func() (int, error)) (int, error) {
 	for {
