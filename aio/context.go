@@ -499,7 +499,8 @@ func (c *Context) complete(r *Request) {
 // Wait fills out[:n] with completed requests and returns as soon as n >=
 // min (min 0: whatever is ready now). It also returns when ctx is done
 // (ctx.Err(), with whatever had completed by then: a Wait with a done ctx
-// still collects) or Wakeup is called (ErrInterrupted); n > 0 with an
+// still collects, and its error takes precedence over ErrNoRequests) or
+// Wakeup is called (ErrInterrupted); n > 0 with an
 // error is possible, so handle out[:n] first. A nil ctx is
 // context.Background(); min outside [0, len(out)] is refused with an error
 // matching os.ErrInvalid. With nothing in flight it returns

@@ -61,7 +61,11 @@
 // matching os.ErrClosed. Submit reads descriptors through os.File's
 // RawConn, never changes their blocking mode, and holds them open until
 // the requests are handed over, so a descriptor number closed meanwhile
-// and reused by another open is never reached. The context pins what the kernel may touch while
+// and reused by another open is never reached. A Close of one of those
+// files by another goroutine during Submit returns at once for a regular
+// file (its descriptor closes when Submit is done with it); for a pipe,
+// socket or terminal, os.File.Close waits until Submit has handed the
+// requests over. The context pins what the kernel may touch while
 // it may touch it (on FreeBSD the request, which holds the aiocb, and its
 // buffers; on Linux the buffers, the control blocks living outside the Go
 // heap) and keeps the request reachable until Wait returns it, even if the
