@@ -1798,9 +1798,18 @@ func TestH5CloseRacesSubmitAndWait(t *testing.T) {
 		c, _ := h5Context(t, Config{MaxRequests: 32})
 		var accepted, collected, refused atomic.Int64
 		var wg sync.WaitGroup
-		free := make(chan *Request, 32) // requests neither in flight nor being checked
-		for _, r := range h5Requests(cap(free)) {
-			free <- r
+		// Each submitter has requests of its own, neither in flight nor
+		// being checked: only it prepares them, so one it sees Prepared
+		// after Submit was refused, not taken back and prepared again by
+		// the other meanwhile.
+		var free [2]chan *Request
+		owner := make(map[*Request]int)
+		for s := range free {
+			free[s] = make(chan *Request, 16)
+			for _, r := range h5Requests(cap(free[s])) {
+				owner[r] = s
+				free[s] <- r
+			}
 		}
 		stopped := make(chan struct{})
 		for s := range 2 {
@@ -1811,7 +1820,7 @@ func TestH5CloseRacesSubmitAndWait(t *testing.T) {
 					batch = batch[:0]
 					for len(batch) < 1+rng.IntN(cap(batch)) {
 						select {
-						case r := <-free:
+						case r := <-free[s]:
 							h5FileRead(t, r, fs, h5Kind(rng.IntN(2)), rng.IntN(blocks))
 							batch = append(batch, r)
 							continue
@@ -1839,7 +1848,7 @@ func TestH5CloseRacesSubmitAndWait(t *testing.T) {
 					}
 					for _, r := range batch {
 						if r.State() == Prepared { // refused for want of room
-							free <- r
+							free[s] <- r
 						}
 					}
 				}
@@ -1851,7 +1860,7 @@ func TestH5CloseRacesSubmitAndWait(t *testing.T) {
 				n, err := c.Wait(context.Background(), 1, out)
 				for _, r := range out[:n] {
 					h5Check(t, r)
-					free <- r
+					free[owner[r]] <- r
 				}
 				collected.Add(int64(n))
 				switch {
