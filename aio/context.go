@@ -500,13 +500,13 @@ func (c *Context) complete(r *Request) {
 // min (min 0: whatever is ready now). It also returns when ctx is done
 // (ctx.Err(), with whatever had completed by then: a Wait with a done ctx
 // still collects, and its error takes precedence over ErrNoRequests) or
-// Wakeup is called (ErrInterrupted); n > 0 with an
-// error is possible, so handle out[:n] first. A nil ctx is
-// context.Background(); min outside [0, len(out)] is refused with an error
-// matching os.ErrInvalid. With nothing in flight it returns
-// ErrNoRequests unless Config.WaitWithoutPending; so does a Wait whose
-// requests all came back before min was reached, with those requests. Only one goroutine may
-// wait at a time: a second gets ErrBusy. A signal never ends a Wait early.
+// Wakeup is called (ErrInterrupted); n > 0 with an error is possible, so
+// handle out[:n] first. A nil ctx is context.Background(); min outside
+// [0, len(out)] is refused with an error matching os.ErrInvalid. With
+// nothing in flight it returns ErrNoRequests unless
+// Config.WaitWithoutPending; so does a Wait whose requests all came back
+// before min was reached, with those requests. Only one goroutine may wait
+// at a time: a second gets ErrBusy. A signal never ends a Wait early.
 func (c *Context) Wait(ctx context.Context, min int, out []*Request) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
