@@ -31,8 +31,9 @@ func TestWorkerTimesRequestAfterInlineReads(t *testing.T) {
 	}
 	defer f.Close()
 	// Under the race detector or an emulator (qemu-user) a read of no
-	// bytes can itself take about slowJob inside the worker.
-	if d := emptyReadTime(t, f); d > slowJob/4 {
+	// bytes can itself take about slowJob inside the worker: round trips
+	// of 9 to 25 µs there, about 1 µs natively.
+	if d := emptyReadTime(t, f); d > slowJob/10 {
 		t.Skipf("a read of no bytes through a PortableBackend context takes %v here; the test needs it well under slowJob (%v)", d, slowJob)
 	}
 	var workers []int
