@@ -12,7 +12,8 @@
 // not a regular file or a device, end it with one line on stderr and exit
 // status 2, before anything is created. Ctrl-C ends the
 // run: the backends that finished are reported, then a line saying it was
-// interrupted, and the exit status is 130.
+// interrupted, and the exit status is 130; a second Ctrl-C, while the
+// run stops, ends it at once.
 package main
 
 import (
@@ -22,7 +23,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"strings"
 	"syscall"
@@ -259,7 +259,7 @@ func (e *exitError) Unwrap() error { return e.err }
 func usageErr(err error) error { return &exitError{2, err} }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptContext(func(msg string) { fmt.Fprintf(os.Stderr, "aiobench: %s\n", msg) })
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr.Fd()))
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
