@@ -57,7 +57,9 @@
 // its buffers (the kernel reads or fills them at any moment), and do not
 // close its file: that is the caller's bug (kernel AIO still completes the
 // request on the file, the goroutine engine fails it with EBADF if it had
-// not started). A file closed before Submit is refused with an error
+// not started; on FreeBSD, whose aio_cancel names the descriptor, Cancel
+// of a kernel request then fails with an error matching syscall.EBADF,
+// and the request still completes). A file closed before Submit is refused with an error
 // matching os.ErrClosed. Submit reads descriptors through os.File's
 // RawConn, never changes their blocking mode, and holds them open until
 // the requests are handed over, so a descriptor number closed meanwhile
