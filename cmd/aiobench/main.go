@@ -72,7 +72,8 @@ each system call in the calling goroutine).
 
 The cached data files live in ` + cacheDir() + `; remove them with
   rm -r ` + cacheDir() + `
-Ctrl-C stops the run and prints the backends that finished.
+Ctrl-C stops the run and prints the backends that finished; a second
+Ctrl-C while it stops quits at once.
 `
 }
 
