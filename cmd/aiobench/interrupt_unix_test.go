@@ -16,10 +16,10 @@ import (
 	"time"
 )
 
-// TestSecondInterruptQuits: while a run stops after Ctrl-C (here it never
+// TestCLISecondInterruptQuits: while a run stops after Ctrl-C (here it never
 // finishes stopping, as a drain on a hung device would not), a second
 // Ctrl-C ends the process by the signal.
-func TestSecondInterruptQuits(t *testing.T) {
+func TestCLISecondInterruptQuits(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestInterruptHelperProcess$")
 	cmd.Env = append(os.Environ(), "AIOBENCH_INTERRUPT_HELPER=1")
 	pipe, err := cmd.StdoutPipe()
@@ -88,11 +88,11 @@ func TestSecondInterruptQuits(t *testing.T) {
 	}
 }
 
-// TestInterruptHelperProcess is the process TestSecondInterruptQuits
+// TestInterruptHelperProcess is the process TestCLISecondInterruptQuits
 // signals: the context of aiobench's main, and a stop that never ends.
 func TestInterruptHelperProcess(t *testing.T) {
 	if os.Getenv("AIOBENCH_INTERRUPT_HELPER") != "1" {
-		t.Skip("run by TestSecondInterruptQuits")
+		t.Skip("run by TestCLISecondInterruptQuits")
 	}
 	ctx, stop := interruptContext(func(msg string) { fmt.Println("aiobench:", msg) })
 	defer stop()
