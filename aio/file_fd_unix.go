@@ -56,11 +56,17 @@ func takeFdCall() *fdCall {
 
 func putFdCall(c *fdCall) { fdCalls.put(c) }
 
+// retryEINTR makes call, a read or write system call through x/sys/unix,
+// until it is not interrupted. A call that failed moved nothing: its count
+// is 0, not the -1 the raw system call returns with the errno.
 func retryEINTR(call func() (int, error)) (int, error) {
 	for {
 		n, err := call()
-		if err != syscall.EINTR {
-			return n, err
+		switch {
+		case err == nil:
+			return n, nil
+		case err != syscall.EINTR:
+			return 0, err
 		}
 	}
 }
