@@ -4,7 +4,9 @@ package aio
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -176,4 +178,197 @@ func h6Fd(t *testing.T, f *File) int {
 		t.Fatal(err)
 	}
 	return fd
+}
+
+// h6SmallExt4 mounts an ext4 of 2 MiB (1 KiB blocks, no journal) from a
+// loop device for the test and returns its directory, unmounted at the end
+// after the test's files are closed. It skips without the right to mount,
+// or without mkfs.ext4 or loop devices.
+func h6SmallExt4(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a full ext4 needs root, to mount a loop device")
+	}
+	mkfs, err := exec.LookPath("mkfs.ext4")
+	if err != nil {
+		t.Skipf("no mkfs.ext4 for a full ext4: %v", err)
+	}
+	tmp := t.TempDir()
+	img, dir := filepath.Join(tmp, "img"), filepath.Join(tmp, "mnt")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 2<<20); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(mkfs, "-q", "-F", "-O", "^has_journal", img).CombinedOutput(); err != nil {
+		t.Skipf("mkfs.ext4: %v: %s", err, out)
+	}
+	if out, err := exec.Command("mount", "-o", "loop", img, dir).CombinedOutput(); err != nil {
+		t.Skipf("mount -o loop of an ext4 image: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// TestH6FullExt4: writes of 4 MiB into a 2 MiB ext4, buffered and O_DIRECT
+// (which DefaultBackend gives to kernel AIO), on every backend: each comes
+// back once, whole, short with no error, or with ENOSPC (a *os.PathError
+// keeping the errno) having written nothing; the bytes it reports are in
+// the file; then the Context still reads and overwrites what was written,
+// and closes.
+func TestH6FullExt4(t *testing.T) {
+	h3ForEachModeAndBackend(t, func(t *testing.T, direct bool, be Backend) {
+		const reqs, size = 16, 256 << 10
+		c := h3Context(t, Config{MaxRequests: reqs}, be)
+		flag := os.O_RDWR | os.O_CREATE
+		if direct {
+			flag |= syscall.O_DIRECT
+		}
+		f, err := os.OpenFile(filepath.Join(h6SmallExt4(t), "big"), flag, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		rs, data := make([]*Request, reqs), make([][]byte, reqs)
+		for i := range rs {
+			rs[i], data[i] = NewRequest(), directBuf(size)
+			copy(data[i], h3Pattern(i, size))
+			if err := rs[i].PrepareWrite(f, int64(i*size), data[i], i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := c.Submit(rs...); n != reqs || err != nil {
+			t.Fatalf("Submit = %d, %v", n, err)
+		}
+		h3Wait(t, c, rs, reqs)
+		written, full, whole := 0, 0, -1
+		for i, r := range rs {
+			n, err := r.Result()
+			switch {
+			case err != nil:
+				h3Errno(t, "write into a full ext4", err, syscall.ENOSPC)
+				if n != 0 {
+					t.Fatalf("write %d: %d bytes with %v", i, n, err)
+				}
+				full++
+			case n <= 0 || n > size:
+				t.Fatalf("write %d = %d, nil", i, n)
+			case n < size:
+				full++
+			default:
+				whole = i
+			}
+			written += n
+		}
+		content, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			n, _ := r.Result()
+			if end := i*size + n; n > 0 && (end > len(content) || string(content[i*size:end]) != string(data[i][:n])) {
+				t.Fatalf("write %d reported %d bytes; the file (%d bytes) holds others there", i, n, len(content))
+			}
+		}
+		t.Logf("%d bytes written, %d of %d writes short or refused", written, full, reqs)
+		if full == 0 || written > 2<<20 {
+			t.Fatalf("%d bytes written into a 2 MiB ext4, %d writes short or refused", written, full)
+		}
+		if whole < 0 {
+			t.Fatal("no write was whole")
+		}
+		// Still usable: read back a whole write, then overwrite it.
+		back := directBuf(size)
+		r := rs[0]
+		if err := r.PrepareRead(f, int64(whole*size), back, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := h3RunOne(t, c, r); n != size || err != nil || string(back) != string(data[whole]) {
+			t.Fatalf("read back of write %d = %d, %v (equal: %v)", whole, n, err, string(back) == string(data[whole]))
+		}
+		if err := r.PrepareWrite(f, int64(whole*size), back, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := h3RunOne(t, c, r); n != size || err != nil {
+			t.Fatalf("overwrite of write %d = %d, %v", whole, n, err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	})
+}
+
+// TestH6FileFullExt4: File.WriteAt and WritevAt of 3 MiB into a 2 MiB
+// ext4, buffered and O_DIRECT, on the shared engine and an engine of each
+// backend: a call returns n < its length only with ENOSPC, the n bytes are
+// in the file, and DataSync afterwards succeeds or reports ENOSPC.
+func TestH6FileFullExt4(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		name := "buffered"
+		flag := os.O_RDWR | os.O_CREATE
+		if direct {
+			name, flag = "direct", flag|syscall.O_DIRECT
+		}
+		t.Run(name, func(t *testing.T) {
+			h6ForEachOpener(t, func(t *testing.T, o h6Opener) {
+				f := o.open(t, filepath.Join(h6SmallExt4(t), "big"), flag)
+				const calls, size = 6, 512 << 10
+				data := make([][]byte, calls)
+				ns, errs := make([]int, calls), make([]error, calls)
+				done := make(chan struct{})
+				for i := range calls {
+					data[i] = AlignedBuffer(size)
+					copy(data[i], h3Pattern(i, size))
+					go func() {
+						defer func() { done <- struct{}{} }()
+						if i%2 == 0 {
+							ns[i], errs[i] = f.WriteAt(data[i], int64(i*size))
+							return
+						}
+						half := size / 2
+						ns[i], errs[i] = f.WritevAt([][]byte{data[i][:half], nil, data[i][half:]}, int64(i*size))
+					}()
+				}
+				for range calls {
+					<-done
+				}
+				content, err := os.ReadFile(f.Name())
+				if err != nil {
+					t.Fatal(err)
+				}
+				refused := 0
+				for i := range calls {
+					n, err := ns[i], errs[i]
+					switch {
+					case n == size && err == nil:
+					case n >= 0 && n < size && err != nil:
+						h3Errno(t, fmt.Sprintf("call %d into a full ext4", i), err, syscall.ENOSPC)
+						refused++
+					default:
+						t.Fatalf("call %d = %d, %v for %d bytes", i, n, err, size)
+					}
+					if end := i*size + n; n > 0 && (end > len(content) || string(content[i*size:end]) != string(data[i][:n])) {
+						t.Fatalf("call %d reported %d bytes; the file (%d bytes) holds others there", i, n, len(content))
+					}
+				}
+				if refused == 0 {
+					t.Fatalf("%d calls of %d bytes into a 2 MiB ext4 all succeeded", calls, size)
+				}
+				if err := f.DataSync(); err != nil && !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("DataSync: %v", err)
+				}
+				if err := f.Sync(); err != nil && !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("Sync: %v", err)
+				}
+			})
+		})
+	}
 }
