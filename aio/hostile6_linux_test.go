@@ -129,44 +129,51 @@ func TestH6FileVectoredErrorCount(t *testing.T) {
 	})
 }
 
-// TestH6FileWritevFullFilesystem: a WritevAt of more than a 256 KiB tmpfs
-// holds returns the bytes it wrote, exactly, with ENOSPC: n bytes are in
-// the file and the count is not one short of them.
-func TestH6FileWritevFullFilesystem(t *testing.T) {
-	h6ForEachOpener(t, func(t *testing.T, o h6Opener) {
-		f := o.open(t, filepath.Join(h3SmallFS(t), "big"), os.O_RDWR|os.O_CREATE)
-		const size = 64 << 10
-		bufs := make([][]byte, 6) // 384 KiB for 256
-		for i := range bufs {
-			bufs[i] = h3Pattern(i, size)
+// TestH6FileWriteFullFilesystem: a WriteAt or WritevAt of more than a
+// 256 KiB tmpfs holds returns the bytes it wrote, exactly, with ENOSPC: n
+// bytes are in the file, and the count is neither 0 nor one short of them.
+func TestH6FileWriteFullFilesystem(t *testing.T) {
+	const size = 64 << 10
+	for _, vectored := range []bool{false, true} {
+		name := "WriteAt"
+		if vectored {
+			name = "WritevAt"
 		}
-		n, err := f.WritevAt(bufs, 0)
-		if n <= 0 || n >= len(bufs)*size {
-			t.Fatalf("WritevAt of %d bytes into 256 KiB = %d, %v", len(bufs)*size, n, err)
-		}
-		h3Errno(t, "WritevAt into a full filesystem", err, syscall.ENOSPC)
-		st, serr := f.Stat()
-		if serr != nil {
-			t.Fatal(serr)
-		}
-		if st.Size() != int64(n) {
-			t.Fatalf("WritevAt reported %d bytes; the file holds %d", n, st.Size())
-		}
-		got := make([]byte, n)
-		if k, err := unix.Pread(h6Fd(t, f), got, 0); k != n || err != nil {
-			t.Fatalf("pread = %d, %v", k, err)
-		}
-		want := make([]byte, 0, n)
-		for _, b := range bufs {
-			want = append(want, b...)
-		}
-		if string(got) != string(want[:n]) {
-			t.Fatalf("the %d bytes in the file are not those written", n)
-		}
-		if err := f.DataSync(); err != nil && !errors.Is(err, syscall.ENOSPC) {
-			t.Fatalf("DataSync after ENOSPC: %v", err)
-		}
-	})
+		t.Run(name, func(t *testing.T) {
+			h6ForEachOpener(t, func(t *testing.T, o h6Opener) {
+				f := o.open(t, filepath.Join(h3SmallFS(t), "big"), os.O_RDWR|os.O_CREATE)
+				bufs := make([][]byte, 6) // 384 KiB for 256
+				var want []byte
+				for i := range bufs {
+					bufs[i] = h3Pattern(i, size)
+					want = append(want, bufs[i]...)
+				}
+				var (
+					n   int
+					err error
+				)
+				if vectored {
+					n, err = f.WritevAt(bufs, 0)
+				} else {
+					n, err = f.WriteAt(want, 0)
+				}
+				if n <= 0 || n >= len(want) {
+					t.Fatalf("%s of %d bytes into 256 KiB = %d, %v", name, len(want), n, err)
+				}
+				h3Errno(t, name+" into a full filesystem", err, syscall.ENOSPC)
+				got, err := os.ReadFile(f.Name())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != n || string(got) != string(want[:n]) {
+					t.Fatalf("%s reported %d bytes; the file holds %d (the bytes written: %v)", name, n, len(got), string(got) == string(want[:len(got)]))
+				}
+				if err := f.DataSync(); err != nil && !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("DataSync after ENOSPC: %v", err)
+				}
+			})
+		})
+	}
 }
 
 // h6Fd is f's descriptor number, for a system call of the test's own while
@@ -277,6 +284,7 @@ func TestH6FullExt4(t *testing.T) {
 			if end := i*size + n; n > 0 && (end > len(content) || string(content[i*size:end]) != string(data[i][:n])) {
 				t.Fatalf("write %d reported %d bytes; the file (%d bytes) holds others there", i, n, len(content))
 			}
+			h6NoneBeyond(t, fmt.Sprintf("write %d", i), content, i*size+n, (i+1)*size)
 		}
 		t.Logf("%d bytes written, %d of %d writes short or refused", written, full, reqs)
 		if full == 0 || written > 2<<20 {
@@ -358,6 +366,7 @@ func TestH6FileFullExt4(t *testing.T) {
 					if end := i*size + n; n > 0 && (end > len(content) || string(content[i*size:end]) != string(data[i][:n])) {
 						t.Fatalf("call %d reported %d bytes; the file (%d bytes) holds others there", i, n, len(content))
 					}
+					h6NoneBeyond(t, fmt.Sprintf("call %d", i), content, i*size+n, (i+1)*size)
 				}
 				if refused == 0 {
 					t.Fatalf("%d calls of %d bytes into a 2 MiB ext4 all succeeded", calls, size)
@@ -370,5 +379,101 @@ func TestH6FileFullExt4(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// h6FileSizeLimit lowers this process's soft RLIMIT_FSIZE to limit bytes
+// for the test (no test of the package runs in parallel with another),
+// and restores it at the end. Go's runtime catches SIGXFSZ, so a write
+// past the limit fails with EFBIG instead of killing the process.
+func h6FileSizeLimit(t *testing.T, limit uint64) {
+	t.Helper()
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.Max < limit {
+		t.Skipf("RLIMIT_FSIZE's hard limit %d is below %d", old.Max, limit)
+	}
+	low := unix.Rlimit{Cur: limit, Max: old.Max}
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &low); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &old); err != nil {
+			t.Errorf("restoring RLIMIT_FSIZE: %v", err)
+		}
+	})
+}
+
+// TestH6FileSizeLimit: with RLIMIT_FSIZE at 1 MiB, File.WriteAt and
+// WritevAt across the limit write up to it and return that count with
+// EFBIG (a *os.PathError keeping the errno); at the limit they write
+// nothing. Buffered and O_DIRECT, on the shared engine and an engine of
+// each backend; the file ends at the limit holding what was written.
+func TestH6FileSizeLimit(t *testing.T) {
+	const limit = 1 << 20
+	for _, direct := range []bool{false, true} {
+		name := "buffered"
+		flag := os.O_RDWR | os.O_CREATE
+		if direct {
+			name, flag = "direct", flag|syscall.O_DIRECT
+		}
+		t.Run(name, func(t *testing.T) {
+			h6ForEachOpener(t, func(t *testing.T, o h6Opener) {
+				dir := t.TempDir()
+				if direct {
+					probe, err := os.OpenFile(filepath.Join(dir, "probe"), flag, 0o600)
+					if err != nil {
+						t.Skipf("%s refuses O_DIRECT: %v", dir, err)
+					}
+					probe.Close()
+				}
+				f := o.open(t, filepath.Join(dir, "f"), flag)
+				h6FileSizeLimit(t, limit)
+				p := AlignedBuffer(512 << 10)
+				copy(p, h3Pattern(1, len(p)))
+				for _, tc := range []struct {
+					name  string
+					call  func() (int, error)
+					wantN int
+				}{
+					{"WriteAt across the limit", func() (int, error) { return f.WriteAt(p, limit-256<<10) }, 256 << 10},
+					{"WritevAt across the limit", func() (int, error) {
+						return f.WritevAt([][]byte{p[:128<<10], nil, p[128<<10:]}, limit-384<<10)
+					}, 384 << 10},
+					{"WriteAt at the limit", func() (int, error) { return f.WriteAt(p[:4096], limit) }, 0},
+					{"WritevAt at the limit", func() (int, error) { return f.WritevAt([][]byte{p[:4096]}, limit) }, 0},
+				} {
+					n, err := tc.call()
+					if n != tc.wantN {
+						t.Errorf("%s = %d, %v; want %d bytes", tc.name, n, err, tc.wantN)
+					}
+					h3Errno(t, tc.name, err, syscall.EFBIG)
+				}
+				if st, err := f.Stat(); err != nil || st.Size() != limit {
+					t.Fatalf("file size %v, %v; want %d", st.Size(), err, limit)
+				}
+				got, err := os.ReadFile(f.Name())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got[limit-384<<10:]) != string(p[:384<<10]) {
+					t.Fatal("the last 384 KiB of the file are not what WritevAt wrote")
+				}
+			})
+		})
+	}
+}
+
+// h6NoneBeyond checks that content[from:to] (what a write of a pattern
+// with no zero byte did not report written) holds only zeros: a write
+// reporting fewer bytes than it put in the file is caught there.
+func h6NoneBeyond(t *testing.T, what string, content []byte, from, to int) {
+	t.Helper()
+	for j := from; j < min(to, len(content)); j++ {
+		if content[j] != 0 {
+			t.Fatalf("%s reported its bytes up to offset %d; the file holds written bytes at %d", what, from, j)
+		}
 	}
 }
