@@ -477,3 +477,80 @@ func h6NoneBeyond(t *testing.T, what string, content []byte, from, to int) {
 		}
 	}
 }
+
+// TestH6SealedMemfd: a memfd sealed against growing takes a write across
+// its end only up to the end (a short count, no error), then refuses with
+// EPERM; sealed against writing it refuses every write with EPERM. On
+// each backend of a Context, and through File.WriteAt, which reports the
+// bytes written with the EPERM that stopped it.
+func TestH6SealedMemfd(t *testing.T) {
+	const size = 8192
+	memfd := func(t *testing.T) *os.File {
+		fd, err := unix.MemfdCreate("aio-seal", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+		if err != nil {
+			t.Skipf("memfd_create: %v", err)
+		}
+		f := os.NewFile(uintptr(fd), "memfd")
+		t.Cleanup(func() { f.Close() })
+		if err := unix.Ftruncate(fd, size); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_GROW); err != nil {
+			t.Skipf("F_SEAL_GROW: %v", err)
+		}
+		return f
+	}
+	seal := func(t *testing.T, f *os.File) {
+		if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_WRITE); err != nil {
+			t.Fatalf("F_SEAL_WRITE: %v", err)
+		}
+	}
+	p := h3Pattern(3, 400)
+	h3ForEachBackend(t, func(t *testing.T, be Backend) {
+		c := h3Context(t, Config{MaxRequests: 4}, be)
+		f := memfd(t)
+		r := NewRequest()
+		if err := r.PrepareWrite(f, size-100, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := h3RunOne(t, c, r); n != 100 || err != nil {
+			t.Fatalf("write across the end of a memfd sealed against growing = %d, %v; want 100, nil", n, err)
+		}
+		if err := r.PrepareWrite(f, size, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err := h3RunOne(t, c, r)
+		h3Errno(t, "write past the end of a memfd sealed against growing", err, syscall.EPERM)
+		seal(t, f)
+		if err := r.PrepareWritev(f, 0, [][]byte{nil, p}, nil); err != nil {
+			t.Fatal(err)
+		}
+		n, err := h3RunOne(t, c, r)
+		if n != 0 {
+			t.Fatalf("writev of a sealed memfd = %d, %v", n, err)
+		}
+		h3Errno(t, "writev of a memfd sealed against writing", err, syscall.EPERM)
+		got := make([]byte, 100)
+		if err := r.PrepareRead(f, size-100, got, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := h3RunOne(t, c, r); n != 100 || err != nil || string(got) != string(p[:100]) {
+			t.Fatalf("read of a sealed memfd = %d, %v (data equal: %v)", n, err, string(got) == string(p[:100]))
+		}
+	})
+	h6ForEachOpener(t, func(t *testing.T, o h6Opener) {
+		m := memfd(t)
+		f := o.open(t, fmt.Sprintf("/proc/self/fd/%d", m.Fd()), os.O_RDWR)
+		n, err := f.WriteAt(p, size-100)
+		if n != 100 {
+			t.Fatalf("File.WriteAt across the end of a memfd sealed against growing = %d, %v; want 100", n, err)
+		}
+		h3Errno(t, "File.WriteAt across the end of a memfd sealed against growing", err, syscall.EPERM)
+		seal(t, m)
+		n, err = f.WritevAt([][]byte{p}, 0)
+		if n != 0 {
+			t.Fatalf("File.WritevAt of a sealed memfd = %d, %v", n, err)
+		}
+		h3Errno(t, "File.WritevAt of a memfd sealed against writing", err, syscall.EPERM)
+	})
+}
