@@ -105,28 +105,48 @@ func TestH6FileDevFull(t *testing.T) {
 	})
 }
 
-// TestH6FileVectoredErrorCount: ReadvAt on a file opened for writing only,
-// and WritevAt on one opened for reading only, fail with EBADF having
-// moved 0 bytes, not a negative count.
-func TestH6FileVectoredErrorCount(t *testing.T) {
-	h6ForEachOpener(t, func(t *testing.T, o h6Opener) {
-		path := filepath.Join(t.TempDir(), "f")
-		if err := os.WriteFile(path, make([]byte, 8192), 0o600); err != nil {
-			t.Fatal(err)
+// TestH6FileWrongDirection: ReadAt and ReadvAt on a file opened for
+// writing only, and WriteAt and WritevAt on one opened for reading only,
+// fail with EBADF (a *os.PathError keeping the errno) having moved 0
+// bytes, not a negative count; buffered and O_DIRECT, on the shared engine
+// and an engine of each backend.
+func TestH6FileWrongDirection(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		name, flag := "buffered", 0
+		if direct {
+			name, flag = "direct", syscall.O_DIRECT
 		}
-		wo, ro := o.open(t, path, os.O_WRONLY), o.open(t, path, os.O_RDONLY)
-		bufs := [][]byte{make([]byte, 100), make([]byte, 4000)}
-		n, err := wo.ReadvAt(bufs, 0)
-		if n != 0 {
-			t.Errorf("ReadvAt of an O_WRONLY file = %d, %v; want 0 bytes", n, err)
-		}
-		h3Errno(t, "ReadvAt of an O_WRONLY file", err, syscall.EBADF)
-		n, err = ro.WritevAt(bufs, 0)
-		if n != 0 {
-			t.Errorf("WritevAt of an O_RDONLY file = %d, %v; want 0 bytes", n, err)
-		}
-		h3Errno(t, "WritevAt of an O_RDONLY file", err, syscall.EBADF)
-	})
+		t.Run(name, func(t *testing.T) {
+			h6ForEachOpener(t, func(t *testing.T, o h6Opener) {
+				path := filepath.Join(h5Dir(t), "f")
+				if err := os.WriteFile(path, make([]byte, 8192), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if direct {
+					probe, err := os.OpenFile(path, os.O_RDONLY|flag, 0)
+					if err != nil {
+						t.Skipf("%s refuses O_DIRECT: %v", path, err)
+					}
+					probe.Close()
+				}
+				wo, ro := o.open(t, path, os.O_WRONLY|flag), o.open(t, path, os.O_RDONLY|flag)
+				buf := AlignedBuffer(8192)
+				bufs := [][]byte{buf[:4096], buf[4096:]}
+				for what, call := range map[string]func() (int, error){
+					"ReadAt of an O_WRONLY file":   func() (int, error) { return wo.ReadAt(buf, 0) },
+					"ReadvAt of an O_WRONLY file":  func() (int, error) { return wo.ReadvAt(bufs, 0) },
+					"WriteAt of an O_RDONLY file":  func() (int, error) { return ro.WriteAt(buf, 0) },
+					"WritevAt of an O_RDONLY file": func() (int, error) { return ro.WritevAt(bufs, 0) },
+				} {
+					n, err := call()
+					if n != 0 {
+						t.Errorf("%s = %d, %v; want 0 bytes", what, n, err)
+					}
+					h3Errno(t, what, err, syscall.EBADF)
+				}
+			})
+		})
+	}
 }
 
 // TestH6FileWriteFullFilesystem: a WriteAt or WritevAt of more than a
