@@ -7,9 +7,10 @@ import "syscall"
 // them and no error, as pread and pwrite do; an error comes only with a
 // transfer that moved nothing. Short transfers are continued until done,
 // the end of the file, a write that moves nothing (reported as pwrite
-// reports it: 0 bytes, no error), or an error. A stream (a pipe, a socket, a
-// character device) has no positions: its request does one read or write,
-// with the offset ignored, as the kernel's AIO does.
+// reports it: 0 bytes, no error), or an error. A stream (a pipe, a socket,
+// a terminal, a file with no type in its mode such as an eventfd) has no
+// positions: its request does one read or write, with the offset ignored,
+// as the kernel's AIO does.
 func portableIO(r *Request, fd int) (int, syscall.Errno) {
 	if r.class.stream() {
 		return streamIO(r, fd)
