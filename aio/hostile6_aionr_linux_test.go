@@ -64,10 +64,12 @@ func h6NoAioRoom(t *testing.T, fn func()) {
 // matching ErrAgain and EAGAIN that names the limit, leaving no descriptor,
 // goroutine or kernel context behind; PortableBackend still works. Once
 // the limit is back, DefaultBackend drives kernel AIO again, and closing
-// its contexts gives their reservations back (fs.aio-nr as before).
+// its contexts destroys their kernel contexts (the process maps no more
+// AIO rings than before).
 func TestH6AioMaxNrFull(t *testing.T) {
 	smSkipWithoutKernelAIO(t, Config{Backend: KernelBackend})
-	fds0, g0 := h3Fds(t), runtime.NumGoroutine()
+	runtime.GC() // contexts earlier tests dropped, reclaimed now rather than during the test
+	fds0, g0, rings0 := h3Fds(t), runtime.NumGoroutine(), h5Rings(t)
 	nr0, err := readSysInt(aioNrPath)
 	if err != nil {
 		t.Skip(err)
@@ -115,6 +117,9 @@ func TestH6AioMaxNrFull(t *testing.T) {
 		t.Errorf("%d descriptors after the refused contexts, %d before", n, fds0)
 	}
 	h3Goroutines(t, g0)
+	if n := h5Rings(t); n != rings0 {
+		t.Errorf("%d AIO rings mapped after the refused contexts, %d before", n, rings0)
+	}
 
 	cs := make([]*Context, 4)
 	for i := range cs {
@@ -136,18 +141,22 @@ func TestH6AioMaxNrFull(t *testing.T) {
 	if st := cs[0].Stats(); st.Kernel != 1 {
 		t.Fatalf("Stats = %+v: the O_DIRECT read not served by kernel AIO", st)
 	}
-	held, _ := readSysInt(aioNrPath)
+	rings := h5Rings(t)
+	nrOpen, _ := readSysInt(aioNrPath)
+	if rings != rings0+len(cs) {
+		t.Fatalf("%d AIO rings mapped with %d contexts open, %d before", rings, len(cs), rings0)
+	}
 	for _, c := range cs {
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Other processes change fs.aio-nr too: what this test's contexts
-	// held must be gone, whatever the others did meanwhile.
 	nr1, _ := readSysInt(aioNrPath)
-	t.Logf("fs.aio-nr: %d at the start, %d with 4 contexts open, %d after their Close", nr0, held, nr1)
-	if held-nr1 < 4*64 {
-		t.Errorf("fs.aio-nr %d with 4 contexts of 64 open, %d after their Close: not given back", held, nr1)
+	// fs.aio-nr is the machine's, which other processes change meanwhile:
+	// logged only.
+	t.Logf("fs.aio-nr: %d at the start, %d with %d contexts open, %d after their Close", nr0, nrOpen, len(cs), nr1)
+	if n := h5Rings(t); n != rings0 {
+		t.Errorf("%d AIO rings mapped after Close of the contexts, %d before them", n, rings0)
 	}
 }
 
