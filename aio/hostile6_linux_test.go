@@ -196,17 +196,6 @@ func TestH6FileWriteFullFilesystem(t *testing.T) {
 	}
 }
 
-// h6Fd is f's descriptor number, for a system call of the test's own while
-// f is open.
-func h6Fd(t *testing.T, f *File) int {
-	t.Helper()
-	fd := -1
-	if err := f.rc.Control(func(x uintptr) { fd = int(x) }); err != nil {
-		t.Fatal(err)
-	}
-	return fd
-}
-
 // h6SmallExt4 mounts an ext4 of 2 MiB (1 KiB blocks, no journal) from a
 // loop device for the test and returns its directory, unmounted at the end
 // after the test's files are closed. It skips without the right to mount,
