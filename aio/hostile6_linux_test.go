@@ -547,19 +547,21 @@ func TestH6SealedMemfd(t *testing.T) {
 			t.Fatalf("read of a sealed memfd = %d, %v (data equal: %v)", n, err, string(got) == string(p[:100]))
 		}
 	})
-	h6ForEachOpener(t, func(t *testing.T, o h6Opener) {
-		m := memfd(t)
-		f := o.open(t, fmt.Sprintf("/proc/self/fd/%d", m.Fd()), os.O_RDWR)
-		n, err := f.WriteAt(p, size-100)
-		if n != 100 {
-			t.Fatalf("File.WriteAt across the end of a memfd sealed against growing = %d, %v; want 100", n, err)
-		}
-		h3Errno(t, "File.WriteAt across the end of a memfd sealed against growing", err, syscall.EPERM)
-		seal(t, m)
-		n, err = f.WritevAt([][]byte{p}, 0)
-		if n != 0 {
-			t.Fatalf("File.WritevAt of a sealed memfd = %d, %v", n, err)
-		}
-		h3Errno(t, "File.WritevAt of a memfd sealed against writing", err, syscall.EPERM)
+	t.Run("File", func(t *testing.T) {
+		h6ForEachOpener(t, func(t *testing.T, o h6Opener) {
+			m := memfd(t)
+			f := o.open(t, fmt.Sprintf("/proc/self/fd/%d", m.Fd()), os.O_RDWR)
+			n, err := f.WriteAt(p, size-100)
+			if n != 100 {
+				t.Fatalf("File.WriteAt across the end of a memfd sealed against growing = %d, %v; want 100", n, err)
+			}
+			h3Errno(t, "File.WriteAt across the end of a memfd sealed against growing", err, syscall.EPERM)
+			seal(t, m)
+			n, err = f.WritevAt([][]byte{p}, 0)
+			if n != 0 {
+				t.Fatalf("File.WritevAt of a sealed memfd = %d, %v", n, err)
+			}
+			h3Errno(t, "File.WritevAt of a memfd sealed against writing", err, syscall.EPERM)
+		})
 	})
 }
