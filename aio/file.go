@@ -297,14 +297,14 @@ func (f *File) writeAt(ctx context.Context, p []byte, off int64) (int, error) {
 			return n, err
 		}
 	}
-	return f.f.WriteAt(p, off)
+	return f.directWrite(p, off)
 }
 
 // directAt is ReadAt or WriteAt (op "read" or "write") in the caller's
-// goroutine through *os.File. It is counted as every call is: *os.File
-// alone would defer closing the descriptor until pread or pwrite has
-// returned, but its Close would not wait, and a write could land after
-// File.Close had returned.
+// goroutine, through *os.File for a read and directWrite for a write. It
+// is counted as every call is: *os.File alone would defer closing the
+// descriptor until pread or pwrite has returned, but its Close would not
+// wait, and a write could land after File.Close had returned.
 func (f *File) directAt(ctx context.Context, op string, p []byte, off int64) (int, error) {
 	if err := f.begin(op); err != nil {
 		return 0, err
@@ -322,7 +322,7 @@ func (f *File) directAt(ctx context.Context, op string, p []byte, off int64) (in
 		return 0, err
 	}
 	if op == "write" {
-		return f.f.WriteAt(p, off)
+		return f.directWrite(p, off)
 	}
 	return f.f.ReadAt(p, off)
 }

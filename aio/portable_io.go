@@ -6,9 +6,11 @@ import "syscall"
 // the bytes transferred or the errno. A transfer that moved bytes reports
 // them and no error, as pread and pwrite do; an error comes only with a
 // transfer that moved nothing. Short transfers are continued until done,
-// the end of the file, or an error. A stream (a pipe, a socket, a
-// character device) has no positions: its request does one read or write,
-// with the offset ignored, as the kernel's AIO does.
+// the end of the file, a write that moves nothing (reported as pwrite
+// reports it: 0 bytes, no error), or an error. A stream (a pipe, a socket,
+// a terminal, a file with no type in its mode such as an eventfd) has no
+// positions: its request does one read or write, with the offset ignored,
+// as the kernel's AIO does.
 func portableIO(r *Request, fd int) (int, syscall.Errno) {
 	if r.class.stream() {
 		return streamIO(r, fd)
@@ -96,6 +98,9 @@ func writeFull(r *Request, fd int, buf []byte, off int64) (int, syscall.Errno) {
 		n, errno := pwrite(r, fd, buf[done:], off+int64(done))
 		if errno != 0 {
 			return done, errno
+		}
+		if n == 0 {
+			break // a device at its end, or a FUSE server: tried again, it would say 0 for ever
 		}
 		done += n
 	}

@@ -48,6 +48,12 @@ func ioSetupFilter(errno syscall.Errno) []unix.SockFilter {
 // threads started later inherit the filter of the one that starts them).
 // It cannot be undone.
 func refuseIoSetup(errno syscall.Errno) error {
+	return installSeccomp(ioSetupFilter(errno))
+}
+
+// installSeccomp installs filter on every thread of the process, as
+// refuseIoSetup does. It cannot be undone.
+func installSeccomp(filter []unix.SockFilter) error {
 	if auditArch == 0 {
 		return fmt.Errorf("no AUDIT_ARCH value known for %s", runtime.GOARCH)
 	}
@@ -58,7 +64,6 @@ func refuseIoSetup(errno syscall.Errno) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
-	filter := ioSetupFilter(errno)
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	r, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog)))
 	runtime.KeepAlive(filter)
