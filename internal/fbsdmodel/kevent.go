@@ -30,6 +30,11 @@ func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events uns
 	if q == nil {
 		return -1, unix.EBADF
 	}
+	q.users++
+	defer func() {
+		q.users--
+		k.releaseLocked(q)
+	}()
 	if nchanges > 0 {
 		k.checkCloexecLocked(q)
 	}
@@ -58,9 +63,6 @@ func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events uns
 		eintr = time.Now().Add(time.Duration(k.rng.Int64N(int64(2 * time.Millisecond))))
 	}
 	for {
-		if q.closed {
-			return -1, unix.EBADF
-		}
 		if n := q.collect(events, nevents); n > 0 || poll {
 			return n, nil
 		}

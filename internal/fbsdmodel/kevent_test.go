@@ -302,3 +302,55 @@ func TestKeventDisableEnableReceipt(t *testing.T) {
 	}
 	e.ret(cb)
 }
+
+// A kevent call blocked on a kqueue keeps it alive when its descriptor is
+// closed meanwhile: the call holds its own reference to the file, so the
+// kqueue is drained only once the call returns, and a completion that comes
+// first is still reported to it (kern_kevent's fget, kqueue_close, §G).
+func TestKeventBlockedAcrossClose(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.k.Hold()
+	w := e.write(0, 10, EV_ONESHOT)
+	e.k.mu.Lock()
+	q := e.k.kqs[e.kq]
+	e.k.mu.Unlock()
+	type result struct {
+		evs []keventT
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		evs, err := e.kevent(nil, 1, &timespec{sec: 5})
+		done <- result{evs, err}
+	}()
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		e.k.mu.Lock()
+		blocked := q.users == 1
+		e.k.mu.Unlock()
+		if blocked {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("kevent never blocked")
+		}
+	}
+	old := e.kq
+	unix.Close(e.kq)
+	e.wantViolation("closed while 1 jobs")
+	if _, err := e.k.Kevent(old, nil, 0, nil, 0, nil); err != unix.EBADF {
+		t.Fatalf("a new kevent call on the closed number = %v, want EBADF", err)
+	}
+	e.k.Release()
+	r := <-done
+	if r.err != nil || len(r.evs) != 1 || r.evs[0].ident != identOf(w) {
+		t.Fatalf("blocked kevent across the close returned %+v, %v; want the write's event", r.evs, r.err)
+	}
+	e.ret(w)
+	e.k.mu.Lock()
+	drained := q.closed && len(q.knotes) == 0
+	e.k.mu.Unlock()
+	if !drained {
+		t.Fatal("kqueue not drained once the last kevent call on it returned")
+	}
+	e.kq = e.kqueue()
+}
