@@ -116,14 +116,19 @@ func (k *Kernel) changeLocked(q *kqueue, ch kevent) syscall.Errno {
 	}
 	key := knoteKey{ch.ident, ch.filter}
 	kn := q.knotes[key]
-	if kn == nil {
+	added := kn == nil
+	if added {
 		switch {
 		case ch.flags&EV_ADD == 0:
 			return unix.ENOENT
 		case ch.filter != EVFILT_USER:
 			return unix.EPERM
 		}
-		kn = &knote{kq: q, key: key, flags: ch.flags &^ (EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | EV_RECEIPT)}
+		// The change's fflags and data become the knote's own; the event's
+		// are cleared before filt_userattach looks for NOTE_TRIGGER, so
+		// adding never triggers.
+		kn = &knote{kq: q, key: key, flags: ch.flags &^ (EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | EV_RECEIPT),
+			sfflags: ch.fflags, sdata: ch.data}
 		q.knotes[key] = kn
 	}
 	if ch.flags&EV_DELETE != 0 {
@@ -131,8 +136,8 @@ func (k *Kernel) changeLocked(q *kqueue, ch kevent) syscall.Errno {
 		return 0
 	}
 	kn.udata = ch.udata
-	if ch.filter == EVFILT_USER {
-		kn.touchUser(ch.fflags)
+	if ch.filter == EVFILT_USER && !added {
+		kn.touchUser(ch)
 	}
 	if ch.flags&EV_DISABLE != 0 {
 		kn.disabled = true
@@ -145,20 +150,26 @@ func (k *Kernel) changeLocked(q *kqueue, ch kevent) syscall.Errno {
 	return 0
 }
 
-// touchUser is filt_usertouch (§G): NOTE_TRIGGER latches the event in the
-// kqueue; NOTE_FFAND, NOTE_FFOR and NOTE_FFCOPY edit the kept fflags.
-func (kn *knote) touchUser(fflags uint32) {
-	if fflags&NOTE_TRIGGER != 0 {
+// touchUser is filt_usertouch on a change to an existing knote (§G):
+// NOTE_TRIGGER latches the event in the kqueue; NOTE_FFAND, NOTE_FFOR and
+// NOTE_FFCOPY edit the kept fflags; the change's data is kept; EV_CLEAR in
+// the change resets the trigger.
+func (kn *knote) touchUser(ch kevent) {
+	if ch.fflags&NOTE_TRIGGER != 0 {
 		kn.triggered = true
 	}
-	v := fflags & NOTE_FFLAGSMASK
-	switch fflags & NOTE_FFCTRLMASK {
+	v := ch.fflags & NOTE_FFLAGSMASK
+	switch ch.fflags & NOTE_FFCTRLMASK {
 	case NOTE_FFAND:
 		kn.sfflags &= v
 	case NOTE_FFOR:
 		kn.sfflags |= v
 	case NOTE_FFCOPY:
 		kn.sfflags = v
+	}
+	kn.sdata = ch.data
+	if ch.flags&EV_CLEAR != 0 {
+		kn.triggered = false
 	}
 }
 

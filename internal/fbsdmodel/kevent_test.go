@@ -147,8 +147,8 @@ func TestUserEvent(t *testing.T) {
 		t.Fatalf("trigger in the same call gave %d events", len(evs))
 	}
 
-	level := keventT{ident: 8, filter: EVFILT_USER, flags: EV_ADD, fflags: NOTE_TRIGGER}
-	if _, err := e.kevent([]keventT{level}, 0, nil); err != nil {
+	level := keventT{ident: 8, filter: EVFILT_USER, flags: EV_ADD}
+	if _, err := e.kevent([]keventT{level, {ident: 8, filter: EVFILT_USER, fflags: NOTE_TRIGGER}}, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -353,4 +353,31 @@ func TestKeventBlockedAcrossClose(t *testing.T) {
 		t.Fatal("kqueue not drained once the last kevent call on it returned")
 	}
 	e.kq = e.kqueue()
+}
+
+// EV_ADD of a new EVFILT_USER knote keeps the change's fflags as the
+// knote's own (kn_sfflags) but does not trigger it, whatever they hold:
+// kqueue_register clears the event's fflags before filt_userattach looks for
+// NOTE_TRIGGER there. A later change triggers it; EV_CLEAR in a change resets
+// the trigger; the event reports the knote's fflags and the last change's data
+// (filt_usertouch, §G).
+func TestUserEventAddDoesNotTrigger(t *testing.T) {
+	e := newEnv(t, Config{})
+	add := keventT{ident: 9, filter: EVFILT_USER, flags: EV_ADD, fflags: NOTE_TRIGGER | 0x5, data: 3}
+	if _, err := e.kevent([]keventT{add}, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := e.kevent(nil, 4, poll); len(evs) != 0 {
+		t.Fatalf("EV_ADD with NOTE_TRIGGER gave %+v, want no event", evs)
+	}
+	trigger := keventT{ident: 9, filter: EVFILT_USER, fflags: NOTE_TRIGGER, data: 4}
+	evs, _ := e.kevent([]keventT{trigger}, 4, poll)
+	want := keventT{ident: 9, filter: EVFILT_USER, fflags: NOTE_TRIGGER | 0x5, data: 4}
+	if len(evs) != 1 || evs[0] != want {
+		t.Fatalf("trigger gave %+v, want [%+v]", evs, want)
+	}
+	reset := keventT{ident: 9, filter: EVFILT_USER, flags: EV_CLEAR}
+	if evs, _ := e.kevent([]keventT{reset}, 4, poll); len(evs) != 0 {
+		t.Fatalf("EV_CLEAR in a change left the trigger latched: %+v", evs)
+	}
 }

@@ -40,6 +40,7 @@ type knote struct {
 	lio       *lioJob // EVFILT_LIO
 	triggered bool    // EVFILT_USER: NOTE_TRIGGER latched (§G)
 	sfflags   uint32  // EVFILT_USER: the fflags kept by NOTE_FF* operations
+	sdata     int64   // EVFILT_USER: the data of the last change
 }
 
 // Kqueue is kqueue(2). The descriptor it returns is a host descriptor that
@@ -210,7 +211,7 @@ func (kn *knote) event() kevent {
 		ev.flags |= EV_EOF
 		ev.data = int64(kn.job.errno)
 	case EVFILT_USER:
-		ev.fflags = kn.sfflags
+		ev.fflags, ev.data = kn.sfflags, kn.sdata
 	}
 	return ev
 }
