@@ -12,9 +12,11 @@ import (
 
 // Kevent is kevent(2) (FreeBSD 12+ layout): it applies the nchanges changes
 // at changes, then writes at most nevents events to events, waiting up to
-// the timespec at timeout (nil: forever; zero: poll). A change that fails is
-// reported as an EV_ERROR event while there is room, else as the call's
-// error. A blocking call may end early with EINTR, never when an event is
+// the timespec at timeout (nil: forever; zero: poll). A change that fails,
+// or asks for EV_RECEIPT, is reported as an EV_ERROR event while there is
+// room; without room the call ends there, with the change's error (or 0 for
+// a receipt), and later changes are not applied. Changes with filter 0 are
+// skipped. A blocking call may end early with EINTR, never when an event is
 // ready (§G EINTR).
 func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events unsafe.Pointer, nevents int, timeout unsafe.Pointer) (int, error) {
 	if nchanges < 0 || nevents < 0 {
@@ -41,13 +43,17 @@ func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events uns
 	n := 0
 	for i := range nchanges {
 		ch := loadKevent(changes, i)
+		if ch.filter == 0 { // kqueue_kevent skips it
+			continue
+		}
+		ch.flags &^= EV_SYSFLAGS
 		e := k.changeLocked(q, ch)
 		if e == 0 && ch.flags&EV_RECEIPT == 0 {
 			continue
 		}
-		if n == nevents {
+		if n == nevents { // no room: the call ends here, later changes unapplied
 			if e == 0 {
-				continue
+				return 0, nil
 			}
 			return -1, e
 		}
@@ -108,10 +114,16 @@ func readTimeout(ts unsafe.Pointer) (poll bool, deadline time.Time, e syscall.Er
 // EVFILT_USER knotes; EVFILT_AIO and EVFILT_LIO knotes are made by the AIO
 // calls (§A: filt_aioattach refuses with EPERM).
 func (k *Kernel) changeLocked(q *kqueue, ch kevent) syscall.Errno {
+	if ch.flags&(EV_ENABLE|EV_DISABLE) == EV_ENABLE|EV_DISABLE {
+		return unix.EINVAL
+	}
 	switch ch.filter {
 	case EVFILT_USER, EVFILT_AIO, EVFILT_LIO:
 	default:
 		k.violateLocked("kevent filter %d is not modelled", ch.filter)
+		return unix.EINVAL
+	}
+	if ch.flags&(EV_ADD|EV_KEEPUDATA) == EV_ADD|EV_KEEPUDATA {
 		return unix.EINVAL
 	}
 	key := knoteKey{ch.ident, ch.filter}
@@ -127,7 +139,7 @@ func (k *Kernel) changeLocked(q *kqueue, ch kevent) syscall.Errno {
 		// The change's fflags and data become the knote's own; the event's
 		// are cleared before filt_userattach looks for NOTE_TRIGGER, so
 		// adding never triggers.
-		kn = &knote{kq: q, key: key, flags: ch.flags &^ (EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | EV_RECEIPT),
+		kn = &knote{kq: q, key: key, flags: ch.flags &^ (EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE),
 			sfflags: ch.fflags, sdata: ch.data}
 		q.knotes[key] = kn
 	}
@@ -135,7 +147,9 @@ func (k *Kernel) changeLocked(q *kqueue, ch kevent) syscall.Errno {
 		kn.drop()
 		return 0
 	}
-	kn.udata = ch.udata
+	if ch.flags&EV_KEEPUDATA == 0 {
+		kn.udata = ch.udata
+	}
 	if ch.filter == EVFILT_USER && !added {
 		kn.touchUser(ch)
 	}

@@ -381,3 +381,53 @@ func TestUserEventAddDoesNotTrigger(t *testing.T) {
 		t.Fatalf("EV_CLEAR in a change left the trigger latched: %+v", evs)
 	}
 }
+
+// How kevent takes a change list (kqueue_kevent, kqueue_register): a
+// change with filter 0 is skipped; EV_SYSFLAGS bits are dropped from each
+// change; EV_ENABLE with EV_DISABLE, and EV_ADD with EV_KEEPUDATA, are
+// EINVAL; EV_KEEPUDATA keeps a knote's udata; EV_RECEIPT stays in the
+// knote's flags; and a receipt with no room left ends the call at once with
+// 0, leaving the later changes unapplied.
+func TestKeventChangeList(t *testing.T) {
+	e := newEnv(t, Config{})
+	user := func(ident uintptr, flags uint16, fflags uint32, udata uintptr) keventT {
+		return keventT{ident: ident, filter: EVFILT_USER, flags: flags, fflags: fflags, udata: udata}
+	}
+	trigger := func(ident uintptr) keventT { return user(ident, 0, NOTE_TRIGGER, 0) }
+
+	changes := []keventT{{}, user(10, EV_ADD|EV_CLEAR|EV_EOF|EV_FLAG1, 0, 5)}
+	if _, err := e.kevent(changes, 0, nil); err != nil {
+		t.Fatalf("change list with a filter-0 entry: %v", err)
+	}
+	keep := user(10, EV_KEEPUDATA, NOTE_TRIGGER, 6)
+	evs, err := e.kevent([]keventT{keep}, 4, poll)
+	if err != nil || len(evs) != 1 || evs[0].flags != EV_CLEAR || evs[0].udata != 5 {
+		t.Fatalf("trigger with EV_KEEPUDATA gave %+v, %v; want one event, flags EV_CLEAR only, udata 5", evs, err)
+	}
+
+	for _, bad := range []keventT{user(10, EV_ENABLE|EV_DISABLE, 0, 0), user(11, EV_ADD|EV_KEEPUDATA, 0, 0)} {
+		if _, err := e.kevent([]keventT{bad}, 0, nil); err != unix.EINVAL {
+			t.Errorf("change flags %#x: %v, want EINVAL", bad.flags, err)
+		}
+	}
+
+	evs, err = e.kevent([]keventT{user(12, EV_ADD|EV_RECEIPT, 0, 0)}, 4, poll)
+	if err != nil || len(evs) != 1 || evs[0].flags != EV_ERROR || evs[0].data != 0 {
+		t.Fatalf("EV_ADD|EV_RECEIPT gave %+v, %v; want one receipt", evs, err)
+	}
+	evs, _ = e.kevent([]keventT{trigger(12)}, 4, poll)
+	if len(evs) != 1 || evs[0].flags != EV_RECEIPT {
+		t.Fatalf("event of a knote added with EV_RECEIPT: %+v, want flags EV_RECEIPT", evs)
+	}
+
+	got, err := e.kevent([]keventT{user(13, EV_ADD|EV_RECEIPT, 0, 0), user(14, EV_ADD, 0, 0)}, 0, nil)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("receipt without room: %d events, %v; want 0, nil", len(got), err)
+	}
+	if _, err := e.kevent([]keventT{trigger(13)}, 0, nil); err != nil {
+		t.Fatalf("the change with the receipt was not applied: %v", err)
+	}
+	if _, err := e.kevent([]keventT{trigger(14)}, 0, nil); err != unix.ENOENT {
+		t.Fatalf("the change after a receipt without room: trigger = %v, want ENOENT (never applied)", err)
+	}
+}
