@@ -31,17 +31,19 @@ const (
 	EVFILT_LIO  = -10
 	EVFILT_USER = -11
 
-	EV_ADD      = 0x0001
-	EV_DELETE   = 0x0002
-	EV_ENABLE   = 0x0004
-	EV_DISABLE  = 0x0008
-	EV_ONESHOT  = 0x0010
-	EV_CLEAR    = 0x0020
-	EV_RECEIPT  = 0x0040
-	EV_DISPATCH = 0x0080
-	EV_FLAG1    = 0x2000
-	EV_ERROR    = 0x4000
-	EV_EOF      = 0x8000
+	EV_ADD       = 0x0001
+	EV_DELETE    = 0x0002
+	EV_ENABLE    = 0x0004
+	EV_DISABLE   = 0x0008
+	EV_ONESHOT   = 0x0010
+	EV_CLEAR     = 0x0020
+	EV_RECEIPT   = 0x0040
+	EV_DISPATCH  = 0x0080
+	EV_KEEPUDATA = 0x0200
+	EV_FLAG1     = 0x2000
+	EV_ERROR     = 0x4000
+	EV_EOF       = 0x8000
+	EV_SYSFLAGS  = 0xf000 // bits the kernel owns; dropped from every change
 
 	NOTE_FFAND      = 0x40000000
 	NOTE_FFOR       = 0x80000000

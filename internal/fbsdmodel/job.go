@@ -26,6 +26,7 @@ type job struct {
 	op     int            // LIO_READ, LIO_WRITE, LIO_READV, LIO_WRITEV, LIO_SYNC, LIO_DSYNC
 	fd     int            // aio_fildes: what aio_cancel and aio_fsync match on (§C, §E)
 	file   int            // a host descriptor of its own, held until the job is freed (§F)
+	id     fileID         // the file's device and inode
 	iov    []byte         // for LIO_READV/LIO_WRITEV: the iovec array copied in (§A.2)
 	stream bool           // a pipe, FIFO or tty (unsafe AIO): no offset
 	seq    uint64

@@ -12,9 +12,11 @@ import (
 
 // Kevent is kevent(2) (FreeBSD 12+ layout): it applies the nchanges changes
 // at changes, then writes at most nevents events to events, waiting up to
-// the timespec at timeout (nil: forever; zero: poll). A change that fails is
-// reported as an EV_ERROR event while there is room, else as the call's
-// error. A blocking call may end early with EINTR, never when an event is
+// the timespec at timeout (nil: forever; zero: poll). A change that fails,
+// or asks for EV_RECEIPT, is reported as an EV_ERROR event while there is
+// room; without room the call ends there, with the change's error (or 0 for
+// a receipt), and later changes are not applied. Changes with filter 0 are
+// skipped. A blocking call may end early with EINTR, never when an event is
 // ready (§G EINTR).
 func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events unsafe.Pointer, nevents int, timeout unsafe.Pointer) (int, error) {
 	if nchanges < 0 || nevents < 0 {
@@ -30,19 +32,28 @@ func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events uns
 	if q == nil {
 		return -1, unix.EBADF
 	}
+	q.users++
+	defer func() {
+		q.users--
+		k.releaseLocked(q)
+	}()
 	if nchanges > 0 {
 		k.checkCloexecLocked(q)
 	}
 	n := 0
 	for i := range nchanges {
 		ch := loadKevent(changes, i)
+		if ch.filter == 0 { // kqueue_kevent skips it
+			continue
+		}
+		ch.flags &^= EV_SYSFLAGS
 		e := k.changeLocked(q, ch)
 		if e == 0 && ch.flags&EV_RECEIPT == 0 {
 			continue
 		}
-		if n == nevents {
+		if n == nevents { // no room: the call ends here, later changes unapplied
 			if e == 0 {
-				continue
+				return 0, nil
 			}
 			return -1, e
 		}
@@ -58,9 +69,6 @@ func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events uns
 		eintr = time.Now().Add(time.Duration(k.rng.Int64N(int64(2 * time.Millisecond))))
 	}
 	for {
-		if q.closed {
-			return -1, unix.EBADF
-		}
 		if n := q.collect(events, nevents); n > 0 || poll {
 			return n, nil
 		}
@@ -106,31 +114,44 @@ func readTimeout(ts unsafe.Pointer) (poll bool, deadline time.Time, e syscall.Er
 // EVFILT_USER knotes; EVFILT_AIO and EVFILT_LIO knotes are made by the AIO
 // calls (§A: filt_aioattach refuses with EPERM).
 func (k *Kernel) changeLocked(q *kqueue, ch kevent) syscall.Errno {
+	if ch.flags&(EV_ENABLE|EV_DISABLE) == EV_ENABLE|EV_DISABLE {
+		return unix.EINVAL
+	}
 	switch ch.filter {
 	case EVFILT_USER, EVFILT_AIO, EVFILT_LIO:
 	default:
 		k.violateLocked("kevent filter %d is not modelled", ch.filter)
 		return unix.EINVAL
 	}
+	if ch.flags&(EV_ADD|EV_KEEPUDATA) == EV_ADD|EV_KEEPUDATA {
+		return unix.EINVAL
+	}
 	key := knoteKey{ch.ident, ch.filter}
 	kn := q.knotes[key]
-	if kn == nil {
+	added := kn == nil
+	if added {
 		switch {
 		case ch.flags&EV_ADD == 0:
 			return unix.ENOENT
 		case ch.filter != EVFILT_USER:
 			return unix.EPERM
 		}
-		kn = &knote{kq: q, key: key, flags: ch.flags &^ (EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | EV_RECEIPT)}
+		// The change's fflags and data become the knote's own; the event's
+		// are cleared before filt_userattach looks for NOTE_TRIGGER, so
+		// adding never triggers.
+		kn = &knote{kq: q, key: key, flags: ch.flags &^ (EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE),
+			sfflags: ch.fflags, sdata: ch.data}
 		q.knotes[key] = kn
 	}
 	if ch.flags&EV_DELETE != 0 {
 		kn.drop()
 		return 0
 	}
-	kn.udata = ch.udata
-	if ch.filter == EVFILT_USER {
-		kn.touchUser(ch.fflags)
+	if ch.flags&EV_KEEPUDATA == 0 {
+		kn.udata = ch.udata
+	}
+	if ch.filter == EVFILT_USER && !added {
+		kn.touchUser(ch)
 	}
 	if ch.flags&EV_DISABLE != 0 {
 		kn.disabled = true
@@ -143,20 +164,26 @@ func (k *Kernel) changeLocked(q *kqueue, ch kevent) syscall.Errno {
 	return 0
 }
 
-// touchUser is filt_usertouch (§G): NOTE_TRIGGER latches the event in the
-// kqueue; NOTE_FFAND, NOTE_FFOR and NOTE_FFCOPY edit the kept fflags.
-func (kn *knote) touchUser(fflags uint32) {
-	if fflags&NOTE_TRIGGER != 0 {
+// touchUser is filt_usertouch on a change to an existing knote (§G):
+// NOTE_TRIGGER latches the event in the kqueue; NOTE_FFAND, NOTE_FFOR and
+// NOTE_FFCOPY edit the kept fflags; the change's data is kept; EV_CLEAR in
+// the change resets the trigger.
+func (kn *knote) touchUser(ch kevent) {
+	if ch.fflags&NOTE_TRIGGER != 0 {
 		kn.triggered = true
 	}
-	v := fflags & NOTE_FFLAGSMASK
-	switch fflags & NOTE_FFCTRLMASK {
+	v := ch.fflags & NOTE_FFLAGSMASK
+	switch ch.fflags & NOTE_FFCTRLMASK {
 	case NOTE_FFAND:
 		kn.sfflags &= v
 	case NOTE_FFOR:
 		kn.sfflags |= v
 	case NOTE_FFCOPY:
 		kn.sfflags = v
+	}
+	kn.sdata = ch.data
+	if ch.flags&EV_CLEAR != 0 {
+		kn.triggered = false
 	}
 }
 

@@ -147,8 +147,8 @@ func TestUserEvent(t *testing.T) {
 		t.Fatalf("trigger in the same call gave %d events", len(evs))
 	}
 
-	level := keventT{ident: 8, filter: EVFILT_USER, flags: EV_ADD, fflags: NOTE_TRIGGER}
-	if _, err := e.kevent([]keventT{level}, 0, nil); err != nil {
+	level := keventT{ident: 8, filter: EVFILT_USER, flags: EV_ADD}
+	if _, err := e.kevent([]keventT{level, {ident: 8, filter: EVFILT_USER, fflags: NOTE_TRIGGER}}, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -301,4 +301,133 @@ func TestKeventDisableEnableReceipt(t *testing.T) {
 		t.Fatalf("EV_ENABLE gave %d events", len(evs))
 	}
 	e.ret(cb)
+}
+
+// A kevent call blocked on a kqueue keeps it alive when its descriptor is
+// closed meanwhile: the call holds its own reference to the file, so the
+// kqueue is drained only once the call returns, and a completion that comes
+// first is still reported to it (kern_kevent's fget, kqueue_close, §G).
+func TestKeventBlockedAcrossClose(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.k.Hold()
+	w := e.write(0, 10, EV_ONESHOT)
+	e.k.mu.Lock()
+	q := e.k.kqs[e.kq]
+	e.k.mu.Unlock()
+	type result struct {
+		evs []keventT
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		evs, err := e.kevent(nil, 1, &timespec{sec: 5})
+		done <- result{evs, err}
+	}()
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		e.k.mu.Lock()
+		blocked := q.users == 1
+		e.k.mu.Unlock()
+		if blocked {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("kevent never blocked")
+		}
+	}
+	old := e.kq
+	unix.Close(e.kq)
+	e.wantViolation("closed while 1 jobs")
+	if _, err := e.k.Kevent(old, nil, 0, nil, 0, nil); err != unix.EBADF {
+		t.Fatalf("a new kevent call on the closed number = %v, want EBADF", err)
+	}
+	e.k.Release()
+	r := <-done
+	if r.err != nil || len(r.evs) != 1 || r.evs[0].ident != identOf(w) {
+		t.Fatalf("blocked kevent across the close returned %+v, %v; want the write's event", r.evs, r.err)
+	}
+	e.ret(w)
+	e.k.mu.Lock()
+	drained := q.closed && len(q.knotes) == 0
+	e.k.mu.Unlock()
+	if !drained {
+		t.Fatal("kqueue not drained once the last kevent call on it returned")
+	}
+	e.kq = e.kqueue()
+}
+
+// EV_ADD of a new EVFILT_USER knote keeps the change's fflags as the
+// knote's own (kn_sfflags) but does not trigger it, whatever they hold:
+// kqueue_register clears the event's fflags before filt_userattach looks for
+// NOTE_TRIGGER there. A later change triggers it; EV_CLEAR in a change resets
+// the trigger; the event reports the knote's fflags and the last change's data
+// (filt_usertouch, §G).
+func TestUserEventAddDoesNotTrigger(t *testing.T) {
+	e := newEnv(t, Config{})
+	add := keventT{ident: 9, filter: EVFILT_USER, flags: EV_ADD, fflags: NOTE_TRIGGER | 0x5, data: 3}
+	if _, err := e.kevent([]keventT{add}, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := e.kevent(nil, 4, poll); len(evs) != 0 {
+		t.Fatalf("EV_ADD with NOTE_TRIGGER gave %+v, want no event", evs)
+	}
+	trigger := keventT{ident: 9, filter: EVFILT_USER, fflags: NOTE_TRIGGER, data: 4}
+	evs, _ := e.kevent([]keventT{trigger}, 4, poll)
+	want := keventT{ident: 9, filter: EVFILT_USER, fflags: NOTE_TRIGGER | 0x5, data: 4}
+	if len(evs) != 1 || evs[0] != want {
+		t.Fatalf("trigger gave %+v, want [%+v]", evs, want)
+	}
+	reset := keventT{ident: 9, filter: EVFILT_USER, flags: EV_CLEAR}
+	if evs, _ := e.kevent([]keventT{reset}, 4, poll); len(evs) != 0 {
+		t.Fatalf("EV_CLEAR in a change left the trigger latched: %+v", evs)
+	}
+}
+
+// How kevent takes a change list (kqueue_kevent, kqueue_register): a
+// change with filter 0 is skipped; EV_SYSFLAGS bits are dropped from each
+// change; EV_ENABLE with EV_DISABLE, and EV_ADD with EV_KEEPUDATA, are
+// EINVAL; EV_KEEPUDATA keeps a knote's udata; EV_RECEIPT stays in the
+// knote's flags; and a receipt with no room left ends the call at once with
+// 0, leaving the later changes unapplied.
+func TestKeventChangeList(t *testing.T) {
+	e := newEnv(t, Config{})
+	user := func(ident uintptr, flags uint16, fflags uint32, udata uintptr) keventT {
+		return keventT{ident: ident, filter: EVFILT_USER, flags: flags, fflags: fflags, udata: udata}
+	}
+	trigger := func(ident uintptr) keventT { return user(ident, 0, NOTE_TRIGGER, 0) }
+
+	changes := []keventT{{}, user(10, EV_ADD|EV_CLEAR|EV_EOF|EV_FLAG1, 0, 5)}
+	if _, err := e.kevent(changes, 0, nil); err != nil {
+		t.Fatalf("change list with a filter-0 entry: %v", err)
+	}
+	keep := user(10, EV_KEEPUDATA, NOTE_TRIGGER, 6)
+	evs, err := e.kevent([]keventT{keep}, 4, poll)
+	if err != nil || len(evs) != 1 || evs[0].flags != EV_CLEAR || evs[0].udata != 5 {
+		t.Fatalf("trigger with EV_KEEPUDATA gave %+v, %v; want one event, flags EV_CLEAR only, udata 5", evs, err)
+	}
+
+	for _, bad := range []keventT{user(10, EV_ENABLE|EV_DISABLE, 0, 0), user(11, EV_ADD|EV_KEEPUDATA, 0, 0)} {
+		if _, err := e.kevent([]keventT{bad}, 0, nil); err != unix.EINVAL {
+			t.Errorf("change flags %#x: %v, want EINVAL", bad.flags, err)
+		}
+	}
+
+	evs, err = e.kevent([]keventT{user(12, EV_ADD|EV_RECEIPT, 0, 0)}, 4, poll)
+	if err != nil || len(evs) != 1 || evs[0].flags != EV_ERROR || evs[0].data != 0 {
+		t.Fatalf("EV_ADD|EV_RECEIPT gave %+v, %v; want one receipt", evs, err)
+	}
+	evs, _ = e.kevent([]keventT{trigger(12)}, 4, poll)
+	if len(evs) != 1 || evs[0].flags != EV_RECEIPT {
+		t.Fatalf("event of a knote added with EV_RECEIPT: %+v, want flags EV_RECEIPT", evs)
+	}
+
+	got, err := e.kevent([]keventT{user(13, EV_ADD|EV_RECEIPT, 0, 0), user(14, EV_ADD, 0, 0)}, 0, nil)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("receipt without room: %d events, %v; want 0, nil", len(got), err)
+	}
+	if _, err := e.kevent([]keventT{trigger(13)}, 0, nil); err != nil {
+		t.Fatalf("the change with the receipt was not applied: %v", err)
+	}
+	if _, err := e.kevent([]keventT{trigger(14)}, 0, nil); err != unix.ENOENT {
+		t.Fatalf("the change after a receipt without room: trigger = %v, want ENOENT (never applied)", err)
+	}
 }

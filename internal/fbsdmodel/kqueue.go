@@ -14,7 +14,9 @@ type kqueue struct {
 	dev, ino uint64
 	knotes   map[knoteKey]*knote
 	active   []*knote // events waiting to be collected, oldest first
-	closed   bool
+	fdClosed bool     // its descriptor was closed
+	users    int      // kevent calls in progress on it, each holding it open
+	closed   bool     // drained: knotes dropped, jobs detached
 
 	cloexecChecked bool // checkCloexecLocked has judged it
 }
@@ -38,6 +40,7 @@ type knote struct {
 	lio       *lioJob // EVFILT_LIO
 	triggered bool    // EVFILT_USER: NOTE_TRIGGER latched (§G)
 	sfflags   uint32  // EVFILT_USER: the fflags kept by NOTE_FF* operations
+	sdata     int64   // EVFILT_USER: the data of the last change
 }
 
 // Kqueue is kqueue(2). The descriptor it returns is a host descriptor that
@@ -99,10 +102,13 @@ func (k *Kernel) checkCloexecLocked(q *kqueue) {
 	k.violateLocked("kqueue %d is used without close-on-exec (kqueuex(KQUEUE_CLOEXEC), or FD_CLOEXEC right after kqueue, §G)", q.fd)
 }
 
-// sweepLocked notices kqueues whose descriptor was closed (kqueue_close ->
-// kqueue_drain, §G): their knotes are dropped and their jobs complete
-// without notification. Closing one while jobs that report to it are not yet
-// aio_returned is a violation (§G kqueue lifetime, §I.11).
+// sweepLocked notices kqueues whose descriptor was closed. The number is
+// gone at once (a new call naming it fails, or finds another file), but the
+// kqueue is drained (kqueue_close -> kqueue_drain, §G: its knotes dropped,
+// its jobs completing without notification) only once no kevent call on it
+// is in progress, since each holds its own reference to the file. Closing
+// one while jobs that report to it are not yet aio_returned is a violation
+// (§G kqueue lifetime, §I.11).
 func (k *Kernel) sweepLocked() {
 	for fd, q := range k.kqs {
 		var st unix.Stat_t
@@ -110,12 +116,11 @@ func (k *Kernel) sweepLocked() {
 			continue
 		}
 		delete(k.kqs, fd)
-		q.closed = true
+		q.fdClosed = true
 		n := 0
 		for _, list := range k.jobs {
 			for _, j := range list {
 				if j.kq == q {
-					j.kq, j.kn = nil, nil
 					n++
 				}
 			}
@@ -123,12 +128,29 @@ func (k *Kernel) sweepLocked() {
 		if n > 0 {
 			k.violateLocked("kqueue %d closed while %d jobs reporting to it were not aio_returned (§G)", fd, n)
 		}
-		for _, kn := range q.knotes {
-			kn.dropped = true
-		}
-		q.knotes, q.active = nil, nil
-		k.wakeLocked()
+		k.releaseLocked(q)
 	}
+}
+
+// releaseLocked drains q if its descriptor is closed and no kevent call
+// holds it any more.
+func (k *Kernel) releaseLocked(q *kqueue) {
+	if !q.fdClosed || q.users > 0 || q.closed {
+		return
+	}
+	q.closed = true
+	for _, list := range k.jobs {
+		for _, j := range list {
+			if j.kq == q {
+				j.kq, j.kn = nil, nil
+			}
+		}
+	}
+	for _, kn := range q.knotes {
+		kn.dropped = true
+	}
+	q.knotes, q.active = nil, nil
+	k.wakeLocked()
 }
 
 // registerAIO attaches the completion knote of j (ident = aiocb address,
@@ -189,7 +211,7 @@ func (kn *knote) event() kevent {
 		ev.flags |= EV_EOF
 		ev.data = int64(kn.job.errno)
 	case EVFILT_USER:
-		ev.fflags = kn.sfflags
+		ev.fflags, ev.data = kn.sfflags, kn.sdata
 	}
 	return ev
 }

@@ -43,6 +43,11 @@ func TestAioError(t *testing.T) {
 			t.Errorf("%s: aio_error = %d, %v; want %d", c.name, v, err, c.want)
 		}
 	}
+	// kern_aio_error reads an unknown aiocb with fuword, which answers -1
+	// for an address it cannot read: -1 as the value, and no error.
+	if v, err := e.k.AioError(nil); v != -1 || err != nil {
+		t.Errorf("aio_error(NULL) = %d, %v; want -1, nil", v, err)
+	}
 	e.ret(queued)
 	if _, err := e.k.AioReturn(unsafe.Pointer(failed)); !errors.Is(err, unix.ENOSPC) {
 		t.Fatalf("aio_return of failed job = %v", err)

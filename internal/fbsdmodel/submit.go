@@ -26,8 +26,9 @@ func (k *Kernel) AioReadv(cb unsafe.Pointer) error { return k.submit(cb, LIO_REA
 func (k *Kernel) AioWritev(cb unsafe.Pointer) error { return k.submit(cb, LIO_WRITEV) }
 
 // AioFsync is aio_fsync(2): op O_SYNC or O_DSYNC queues a sync that starts
-// once every earlier job on the aiocb's descriptor number has completed. Any
-// other op is EINVAL and cb is not touched (§E).
+// once every earlier job on the same open file as the aiocb's descriptor
+// (that descriptor or a dup of it, whatever number each job named) has
+// completed. Any other op is EINVAL and cb is not touched (§E).
 func (k *Kernel) AioFsync(op int, cb unsafe.Pointer) error {
 	var lop int
 	switch op {
@@ -142,7 +143,7 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	if err != nil {
 		return nil, err.(syscall.Errno)
 	}
-	j.file = file
+	j.file, j.id = file, f.id
 	return j, 0
 }
 
@@ -246,7 +247,7 @@ func (k *Kernel) copyinIovLocked(ucb unsafe.Pointer, j *job) syscall.Errno {
 
 // enqueueLocked makes the admitted job known (kaio_all, kaio_count), attaches
 // its knote (§A, §B) and hands it to the workers, or parks an fsync behind
-// the earlier jobs on its descriptor number (§E).
+// the earlier jobs on its open file (§E).
 func (k *Kernel) enqueueLocked(j *job, lj *lioJob) {
 	k.seq++
 	j.seq = k.seq
@@ -264,7 +265,7 @@ func (k *Kernel) enqueueLocked(j *job, lj *lioJob) {
 	if j.isSync() {
 		for _, list := range k.jobs {
 			for _, o := range list {
-				if o.fd == j.fd && !o.isSync() && o.state != done && o.seq < j.seq {
+				if !o.isSync() && o.state != done && o.seq < j.seq && sameOpenFile(o, j) {
 					o.syncs = append(o.syncs, j)
 					j.pending++
 				}

@@ -3,8 +3,10 @@
 package fbsdmodel
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -120,5 +122,33 @@ func TestCheck(t *testing.T) {
 	e.k.ResetViolations()
 	if err := e.k.Check(); err != nil {
 		t.Fatalf("Check after ResetViolations = %v", err)
+	}
+}
+
+// With two jobs under one aiocb (a resubmission, itself a violation),
+// aio_return collects the one that finished first: kern_aio_return walks
+// kaio_done, which is in completion order, not submission order (§D).
+func TestAioReturnTakesFirstFinished(t *testing.T) {
+	e := newEnv(t, Config{})
+	other := e.file(os.O_RDWR)
+	e.k.Hold()
+	cb := e.write(0, 10, EV_ONESHOT)
+	cb.fildes = int32(other.Fd())
+	e.submit(e.k.AioWrite, cb) // the second job, on another descriptor
+	e.wantViolation("submitted again")
+	if r := e.cancel(int(other.Fd()), cb); r != AIO_CANCELED {
+		t.Fatalf("aio_cancel of the second job = %d, want AIO_CANCELED", r)
+	}
+	e.k.Release()
+	for end := time.Now().Add(5 * time.Second); e.k.Unreturned() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the first job never finished")
+		}
+	}
+	if _, err := e.k.AioReturn(unsafe.Pointer(cb)); err != unix.ECANCELED {
+		t.Fatalf("first aio_return = %v, want ECANCELED from the job that finished first", err)
+	}
+	if n := e.ret(cb); n != 10 {
+		t.Fatalf("second aio_return = %d, want 10", n)
 	}
 }
