@@ -71,7 +71,7 @@ func newKqueueBackend(limit int) (backend, int, error) {
 	return b, limit, nil
 }
 
-// openKqueue creates a close-on-exec kqueue: atomically with kqueuex on 14.0
+// openKqueue creates a close-on-exec kqueue: atomically with kqueuex on 15.0
 // and later, else with kqueue and FD_CLOEXEC under syscall.ForkLock, so that
 // no fork and exec in between inherits it.
 func openKqueue(kqueuex bool) (int, error) {

@@ -6,17 +6,23 @@ package aio
 // osreldateVectoredLists is kern.osreldate of FreeBSD 14.0, the first release
 // whose lio_listio takes LIO_READV and LIO_WRITEV entries (D31627). 13.x
 // refuses them with EINVAL in the entry and has vectored jobs only through
-// aio_readv and aio_writev; 14.0 also brings kqueuex.
+// aio_readv and aio_writev.
 const osreldateVectoredLists = 1400000
+
+// osreldateKqueuex is kern.osreldate of FreeBSD 15.0, the first release
+// whose sources this project has read with kqueuex in them. kqueuex came
+// during 14's life, in a release not pinned down here, and calling it
+// where it is missing is SIGSYS, which ends a Go program; so 14.x gets
+// kqueue and FD_CLOEXEC, which every release has, and loses nothing but
+// the atomicity that syscall.ForkLock makes up for.
+const osreldateKqueuex = 1500000
 
 // kqueueRelease is what the running FreeBSD release, by kern.osreldate,
 // offers the backend: vectored entries in lio_listio lists, and kqueuex for
-// a kqueue that is close-on-exec from the start. Both arrived in 14.0; a
-// release that cannot be read (0) gets 13.x's calls, which every supported
-// release has.
+// a kqueue that is close-on-exec from the start. A release that cannot be
+// read (0) gets 13.x's calls, which every supported release has.
 func kqueueRelease(osreldate int) (vectoredLists, kqueuex bool) {
-	modern := osreldate >= osreldateVectoredLists
-	return modern, modern
+	return osreldate >= osreldateVectoredLists, osreldate >= osreldateKqueuex
 }
 
 // kqCallKind is the system call one kqCall makes.

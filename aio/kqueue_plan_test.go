@@ -104,12 +104,16 @@ func TestPlanKqueueCallsCoverBatch(t *testing.T) {
 
 func TestKqueueRelease(t *testing.T) {
 	for _, c := range []struct {
-		osreldate int
-		want      bool
-	}{{0, false}, {1300000, false}, {1302000, false}, {1305000, false}, {1399999, false}, {1400000, true}, {1403000, true}, {1500000, true}} {
+		osreldate   int
+		vec, kqueue bool
+	}{
+		{0, false, false}, {1300000, false, false}, {1302000, false, false}, {1305000, false, false},
+		{1399999, false, false}, {1400000, true, false}, {1403000, true, false}, {1499999, true, false},
+		{1500000, true, true}, {1500030, true, true},
+	} {
 		vec, kqx := kqueueRelease(c.osreldate)
-		if vec != c.want || kqx != c.want {
-			t.Errorf("kqueueRelease(%d) = %v, %v; want %v, %v", c.osreldate, vec, kqx, c.want, c.want)
+		if vec != c.vec || kqx != c.kqueue {
+			t.Errorf("kqueueRelease(%d) = %v, %v; want %v, %v", c.osreldate, vec, kqx, c.vec, c.kqueue)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // System call numbers x/sys/unix v0.50 lacks, from FreeBSD's
 // sys/kern/syscalls.master: aio_writev and aio_readv from 13.0, kqueuex from
-// 14.0.
+// a 14.x release (in 15.0 for sure).
 const (
 	SYS_AIO_WRITEV = 578
 	SYS_AIO_READV  = 579
@@ -118,8 +118,8 @@ func Kqueue() (int, error) {
 }
 
 // Kqueuex creates a kqueue; flags KQUEUE_CLOEXEC makes it close-on-exec
-// atomically. FreeBSD 14.0 and later only: on 13.x the system call does not
-// exist and the kernel answers ENOSYS and sends SIGSYS, which kills a Go
+// atomically. FreeBSD 14.x and later only: where the system call does not
+// exist the kernel answers ENOSYS and sends SIGSYS, which kills a Go
 // program, so callers must check Osreldate first. It does not block.
 func Kqueuex(flags uint32) (int, error) {
 	r, _, e := unix.Syscall(SYS_KQUEUEX, uintptr(flags), 0, 0)
