@@ -80,6 +80,12 @@ type linuxBackend struct {
 	// under the Context's submission lock.
 	inline bool
 
+	// nowaitWrites: O_DIRECT writes go to the kernel with RWF_NOWAIT
+	// (nowaitWrite), so that one a filesystem would do inside io_submit
+	// completes at once with EAGAIN instead (refusedWait). Set by
+	// DefaultBackend, whose goroutine engine then serves it, before use.
+	nowaitWrites bool
+
 	// Used under the Context's submission lock.
 	ptrs []*sys.Iocb // io_submit's iocb pointer array
 	idx  []int       // the batch index of each of ptrs
@@ -175,6 +181,9 @@ func (b *linuxBackend) submit(batch []*Request, res []syscall.Errno) {
 		}
 		cb := &b.cbs[r.slot]
 		r.cb.fill(cb, r, token(r.slot, r.gen))
+		if b.triesNowait(r) {
+			cb.RwFlags = unix.RWF_NOWAIT
+		}
 		ptrs, idx = append(ptrs, cb), append(idx, i)
 	}
 	chunk := len(ptrs)
@@ -280,6 +289,22 @@ func (b *linuxBackend) arm() error {
 		b.armed = true
 		return nil
 	}
+}
+
+// nowaitWrite reports whether r is a write that DefaultBackend gives the
+// kernel only if it need not wait inside io_submit. ext4 and XFS do an
+// O_DIRECT write that extends the file (or, on ext4, that needs the inode
+// lock exclusively: one into a hole, or while another such write runs)
+// inside io_submit, until the device has it; with RWF_NOWAIT they refuse
+// it at once, and the write goes to the goroutine engine.
+func nowaitWrite(r *Request) bool {
+	return (r.op == opWrite || r.op == opWritev) && r.class.kind == kindRegular
+}
+
+func (b *linuxBackend) triesNowait(r *Request) bool { return b.nowaitWrites && nowaitWrite(r) }
+
+func (b *linuxBackend) refusedWait(r *Request, errno syscall.Errno) bool {
+	return errno == syscall.EAGAIN && b.triesNowait(r)
 }
 
 func (b *linuxBackend) finish(r *Request, ev *event) (int, syscall.Errno, bool) {

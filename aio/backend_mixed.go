@@ -31,6 +31,25 @@ type mixedBackend struct {
 
 	again []*Request // requests the kernel refused, handed to goroutines
 	res   []syscall.Errno
+
+	nowait   nowaitEngine // k, if it refuses requests that would wait in it
+	aside    [1]*Request  // a request nowait refused, handed to goroutines
+	asideRes [1]syscall.Errno
+}
+
+// nowaitEngine is a kernel engine that is given some requests on the
+// condition that they do not wait inside the submitting call (Linux: O_DIRECT
+// writes with RWF_NOWAIT). Such a request the kernel refuses goes to the
+// goroutine engine, and the caller never sees the refusal.
+type nowaitEngine interface {
+	// triesNowait reports whether r goes to the kernel on that condition.
+	// EOPNOTSUPP at submission then says that r's filesystem cannot keep
+	// it (tmpfs): its file's such requests go to goroutines from then on
+	// (fileClass.noNowait), its others still to the kernel.
+	triesNowait(r *Request) bool
+	// refusedWait reports whether errno, the result of a request, is the
+	// kernel's refusal of one that would have waited.
+	refusedWait(r *Request, errno syscall.Errno) bool
 }
 
 const (
@@ -51,6 +70,7 @@ func newMixedBackend(k backend, which kernelAIO, limit int) *mixedBackend {
 	if p, ok := k.(pinningBackend); ok {
 		b.kpin = p.pinning()
 	}
+	b.nowait, _ = k.(nowaitEngine)
 	b.g.onDone = b.kick
 	return b
 }
@@ -63,10 +83,14 @@ func (b *mixedBackend) batchMax() int { return b.k.batchMax() }
 
 // route names the engine for r, whose file class is known.
 func (b *mixedBackend) route(r *Request) engineID {
-	if kernelServes(b.which, r.class) {
+	if kernelServes(b.which, r.class) && !(r.class.noNowait && b.triesNowait(r)) {
 		return engineKernel
 	}
 	return engineGoroutine
+}
+
+func (b *mixedBackend) triesNowait(r *Request) bool {
+	return b.nowait != nil && b.nowait.triesNowait(r)
 }
 
 // pinningFor is what r needs pinned on the engine that will serve it.
@@ -78,9 +102,11 @@ func (b *mixedBackend) pinningFor(r *Request) pinning {
 }
 
 // submit hands runs of requests for the same engine to that engine, in
-// order. A request the kernel refuses with EOPNOTSUPP marks its file as
-// not served and goes to goroutines at once; after an EAGAIN from the
-// kernel the rest of the batch is not offered.
+// order. A request the kernel refuses with EOPNOTSUPP goes to goroutines
+// at once, and marks its file as not served (or, for a request given on
+// the condition that it not wait, marks its file's such requests:
+// nowaitEngine); after an EAGAIN from the kernel the rest of the batch is
+// not offered.
 func (b *mixedBackend) submit(batch []*Request, res []syscall.Errno) {
 	for i := 0; i < len(batch); {
 		e := b.route(batch[i])
@@ -113,8 +139,12 @@ func (b *mixedBackend) submitKernel(run []*Request, res []syscall.Errno) (again 
 		case 0:
 			continue
 		case syscall.EOPNOTSUPP:
-			r.class.refused = true
-			markRefused(r.class)
+			if b.triesNowait(r) {
+				r.class.noNowait = true
+			} else {
+				r.class.refused = true
+				markRefused(r.class)
+			}
 			moved = append(moved, r)
 			res[i] = 0
 		case syscall.EAGAIN:
@@ -186,10 +216,20 @@ func (b *mixedBackend) finish(r *Request, ev *event) (int, syscall.Errno, bool) 
 		return b.g.finish(r, ev)
 	}
 	n, errno, ok := b.k.finish(r, ev)
-	if ok {
-		b.kin.Add(-1)
+	if !ok {
+		return 0, 0, false
 	}
-	return n, errno, ok
+	b.kin.Add(-1)
+	if errno != 0 && b.nowait != nil && b.nowait.refusedWait(r, errno) {
+		// Still in flight, on the goroutine engine, which completes it;
+		// its pins stay until then. Called under the context's mutex, as
+		// Cancel is, so Cancel sees it on one engine or the other.
+		b.aside[0] = r
+		b.g.submit(b.aside[:], b.asideRes[:])
+		b.aside[0] = nil
+		return 0, 0, false
+	}
+	return n, errno, true
 }
 
 func (b *mixedBackend) cancel(r *Request) (cancelOutcome, error) {

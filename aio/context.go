@@ -25,7 +25,11 @@ type Backend int
 // DefaultBackend decides per request, by the file's kind (routing.go); a
 // file FreeBSD refuses (EOPNOTSUPP: NFS, FUSE, pipes) is served by
 // goroutines from then on, and the request that learned it is handed over
-// without the caller seeing the refusal. Where the kernel offers no AIO,
+// without the caller seeing the refusal. On Linux an O_DIRECT write goes to
+// the kernel on the condition that it not wait inside io_submit
+// (RWF_NOWAIT); one the filesystem would do there (ext4: a write that
+// extends the file) is refused at once and handed to goroutines the same
+// way. Where the kernel offers no AIO,
 // DefaultBackend is PortableBackend and KernelBackend fails with
 // ErrNotSupported.
 const (
@@ -35,7 +39,8 @@ const (
 	PortableBackend
 	// KernelBackend gives every request to the kernel's AIO. On Linux that
 	// runs a buffered (not O_DIRECT) read or write inside Submit, which
-	// then waits for the disk; a request on a pipe, socket, character
+	// then waits for the disk, as it does for an O_DIRECT write the
+	// filesystem does synchronously (ext4: one that extends the file); a request on a pipe, socket, character
 	// device or a file with no type in its mode (an eventfd, a timerfd),
 	// which could block Submit until data comes, is not handed to the
 	// kernel and completes with EOPNOTSUPP. On FreeBSD the kernel

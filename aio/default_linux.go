@@ -24,6 +24,7 @@ func newDefaultBackend(limit int) (backend, int, error) {
 	case err != nil:
 		return nil, 0, err
 	}
+	b.nowaitWrites = true
 	return newMixedBackend(b, linuxAIO, n), n, nil
 }
 

@@ -9,6 +9,7 @@ type fileClass struct {
 	direct   bool   // opened with O_DIRECT (Linux, FreeBSD)
 	refused  bool   // the kernel's AIO refused it (FreeBSD EOPNOTSUPP)
 	noInline bool   // its filesystem refused reads that do not wait (runInline)
+	noNowait bool   // its filesystem refused kernel AIO writes that do not wait (Linux RWF_NOWAIT: tmpfs)
 	dev      uint64 // device and inode, to remember files the kernel refused
 	ino      uint64
 }

@@ -106,6 +106,18 @@ func h5Data(t *testing.T, blocks int) h5Files {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { f.Close() })
+		if flag != 0 {
+			// os.WriteFile left the file's pages in the page cache, dirty,
+			// which would keep DefaultBackend's O_DIRECT writes from the
+			// kernel (it refuses, with RWF_NOWAIT, to wait to write them
+			// back and drop them): write them back and drop them now.
+			if err := f.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+				t.Fatal(err)
+			}
+		}
 		return f
 	}
 	return h5Files{direct: open("direct", syscall.O_DIRECT), buffered: open("buffered", 0), want: want}
