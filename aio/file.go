@@ -26,8 +26,11 @@ import (
 // io_submit, slower than pread), on FreeBSD for every file with positions
 // (POSIX AIO). Elsewhere, and for pipes, sockets, terminals and directories
 // everywhere, a call runs the system call in the caller's goroutine, as
-// *os.File does. A File made by an Engine's OpenFile or NewFile sends every
-// call on a file with positions to that engine.
+// *os.File does. While the shared engine cannot start (the system-wide
+// fs.aio-max-nr has no room; ErrAgain from NewEngine), calls run in the
+// caller's goroutine too, and each later call tries to start it again. A
+// File made by an Engine's OpenFile or NewFile sends every call on a file
+// with positions to that engine.
 //
 // With O_DIRECT, buffers, offsets and lengths must be aligned
 // (AlignedBuffer; Limits.BufferAlignment), or the kernel fails the call

@@ -17,7 +17,7 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 	e := f.eng
 	if e == nil {
 		if e, err = sharedEngine(); err != nil {
-			return 0, f.pathErr(op.fileOp(), err), false
+			return 0, nil, true // the engine only speeds the call up; a later one tries again
 		}
 	}
 	done := ctx.Done() // nil for a ctx that is never done
