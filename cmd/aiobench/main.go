@@ -344,6 +344,11 @@ func runMode(ctx context.Context, cfg *config, stdout, stderr io.Writer, note fu
 		return err
 	}
 	defer f.Close()
+	if cfg.direct {
+		if err := dropCache(f); err != nil {
+			note(fmt.Sprintf("the data's pages stay in the page cache (%v): O_DIRECT writes over them may be served by goroutines", err))
+		}
+	}
 	if !cfg.direct {
 		if err := warmCache(ctx, f, region); err != nil {
 			if ctx.Err() != nil {
