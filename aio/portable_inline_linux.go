@@ -25,11 +25,14 @@ func canInline(r *Request) bool {
 // cache held all of it (or the file ends there), and reports whether it did.
 // A file whose filesystem refuses RWF_NOWAIT (or a kernel without preadv2 or
 // the flag) is remembered, and its requests go to the workers from then on.
+// The call is a raw one, without the scheduler's hand-off of the thread's P:
+// it does not wait for a device, so it is as short as a copy from the cache
+// (a fault on the buffer itself, memory of the caller's, is the exception).
 func (r *Request) runInline(fd uintptr) {
 	iov := unix.Iovec{Base: unsafe.SliceData(r.buf)}
 	iov.SetLen(len(r.buf))
 	for {
-		n, _, e := unix.Syscall6(unix.SYS_PREADV2, fd, uintptr(unsafe.Pointer(&iov)), 1, uintptr(r.off), 0, unix.RWF_NOWAIT)
+		n, _, e := unix.RawSyscall6(unix.SYS_PREADV2, fd, uintptr(unsafe.Pointer(&iov)), 1, uintptr(r.off), 0, unix.RWF_NOWAIT)
 		switch errno := syscall.Errno(e); errno {
 		case 0:
 			if int(n) == len(r.buf) || n == 0 {

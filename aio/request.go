@@ -175,9 +175,8 @@ func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class f
 	if !r.word.CompareAndSwap(uint64(w), uint64(packState(statePreparing, 0))) {
 		return prepareError(op, fmt.Errorf("used by another goroutine: %w", ErrInvalidState))
 	}
-	if rc == nil {
-		rc, class = r.rc, r.class
-		if f != r.file || rc == nil {
+	if rc != nil || f != r.file || r.rc == nil {
+		if rc == nil {
 			var err error
 			if rc, err = f.SyscallConn(); err == nil && rc.Control(noFd) != nil {
 				err = os.ErrClosed
@@ -188,8 +187,9 @@ func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class f
 			}
 			class = fileClass{}
 		}
+		r.file, r.rc, r.class = f, rc, class
 	}
-	r.op, r.file, r.rc, r.class, r.fd, r.off, r.buf, r.bufs, r.user = op, f, rc, class, -1, off, buf, bufs, user
+	r.op, r.fd, r.off, r.buf, r.bufs, r.user = op, -1, off, buf, bufs, user
 	r.n, r.err = 0, nil
 	r.word.Store(uint64(packState(Prepared, 0)))
 	return nil
