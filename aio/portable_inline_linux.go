@@ -25,14 +25,20 @@ func canInline(r *Request) bool {
 // cache held all of it (or the file ends there), and reports whether it did.
 // A file whose filesystem refuses RWF_NOWAIT (or a kernel without preadv2 or
 // the flag) is remembered, and its requests go to the workers from then on.
-// The call is a raw one, without the scheduler's hand-off of the thread's P:
-// it does not wait for a device, so it is as short as a copy from the cache
-// (a fault on the buffer itself, memory of the caller's, is the exception).
+// A read of at most rawReadMax bytes is a raw call, without the scheduler's
+// hand-off of the thread's P: it does not wait for a device, so it is as
+// short as a copy from the cache (a fault on the buffer itself, memory of
+// the caller's, is the exception). A longer copy would keep the P, and a
+// stop of the world, waiting too long.
 func (r *Request) runInline(fd uintptr) {
 	iov := unix.Iovec{Base: unsafe.SliceData(r.buf)}
 	iov.SetLen(len(r.buf))
+	call := unix.Syscall6
+	if len(r.buf) <= rawReadMax {
+		call = unix.RawSyscall6
+	}
 	for {
-		n, _, e := unix.RawSyscall6(unix.SYS_PREADV2, fd, uintptr(unsafe.Pointer(&iov)), 1, uintptr(r.off), 0, unix.RWF_NOWAIT)
+		n, _, e := call(unix.SYS_PREADV2, fd, uintptr(unsafe.Pointer(&iov)), 1, uintptr(r.off), 0, unix.RWF_NOWAIT)
 		switch errno := syscall.Errno(e); errno {
 		case 0:
 			if int(n) == len(r.buf) || n == 0 {
@@ -52,6 +58,10 @@ func (r *Request) runInline(fd uintptr) {
 		return
 	}
 }
+
+// rawReadMax bounds the reads runInline makes as raw calls: a copy of 64
+// KiB from the page cache takes some microseconds.
+const rawReadMax = 64 << 10
 
 // noInlineDevs holds the filesystems (devices) whose files refused
 // RWF_NOWAIT, for the whole process.
