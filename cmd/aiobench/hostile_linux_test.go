@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -51,7 +52,10 @@ func TestDirectRoundDropsCache(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &row); err != nil {
 		t.Fatalf("%v: %q", err, out.String())
 	}
-	if row.Interface != "linux-aio" {
-		t.Fatalf("O_DIRECT writes of a file the page cache held were served by %q, want linux-aio alone", row.Interface)
+	switch {
+	case row.Interface == "goroutines":
+		t.Skip("DefaultBackend here has no kernel engine")
+	case strings.Contains(row.Interface, "goroutines"):
+		t.Fatalf("O_DIRECT writes of a file the page cache held were served by %q, want the kernel alone", row.Interface)
 	}
 }
