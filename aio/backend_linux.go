@@ -292,11 +292,11 @@ func (b *linuxBackend) arm() error {
 }
 
 // nowaitWrite reports whether r is a write that DefaultBackend gives the
-// kernel only if it need not wait inside io_submit. ext4 and XFS do an
-// O_DIRECT write that extends the file (or, on ext4, that needs the inode
-// lock exclusively: one into a hole, or while another such write runs)
-// inside io_submit, until the device has it; with RWF_NOWAIT they refuse
-// it at once, and the write goes to the goroutine engine.
+// kernel only if it need not wait inside io_submit. ext4 does an O_DIRECT
+// write that extends the file inside io_submit, until the device has it;
+// with RWF_NOWAIT it refuses at once that one and every other that might
+// wait (one over pages the page cache holds, among them), and the write
+// goes to the goroutine engine.
 func nowaitWrite(r *Request) bool {
 	return (r.op == opWrite || r.op == opWritev) && r.class.kind == kindRegular
 }
