@@ -536,7 +536,8 @@ func h3Pattern(i, size int) []byte {
 // once: whole, short with no error, or with ENOSPC (a *os.PathError keeping
 // the errno) having written nothing; what they report written is in the
 // file; the Context counts them all and closes. Buffered and O_DIRECT files
-// (on DefaultBackend the latter go to kernel AIO).
+// (on DefaultBackend tmpfs's O_DIRECT writes go to goroutines: tmpfs cannot
+// promise the kernel's AIO that they will not wait inside io_submit).
 func TestFullFilesystem(t *testing.T) {
 	h3ForEachModeAndBackend(t, func(t *testing.T, direct bool, be Backend) {
 		const reqs, size = 16, 32 << 10 // 512 KiB for 256
@@ -553,18 +554,7 @@ func TestFullFilesystem(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { f.Close() })
-		rs, data := make([]*Request, reqs), make([][]byte, reqs)
-		for i := range rs {
-			rs[i], data[i] = NewRequest(), directBuf(size)
-			copy(data[i], h3Pattern(i, size))
-			if err := rs[i].PrepareWrite(f, int64(i*size), data[i], i); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n, err := c.Submit(rs...); n != reqs || err != nil {
-			t.Fatalf("Submit = %d, %v", n, err)
-		}
-		h3Wait(t, c, rs, reqs)
+		rs, data := h3WritePatterns(t, c, f, reqs, size)
 		written, full := 0, 0
 		for i, r := range rs {
 			n, err := r.Result()
@@ -1185,4 +1175,24 @@ func TestManyBlockedStreamsOneWorker(t *testing.T) {
 			h3Goroutines(t, base)
 		})
 	}
+}
+
+// h3WritePatterns submits reqs writes to f, write i putting size bytes of
+// h3Pattern(i) at i*size, waits for them all, and returns the requests and
+// their buffers.
+func h3WritePatterns(t *testing.T, c *Context, f *os.File, reqs, size int) ([]*Request, [][]byte) {
+	t.Helper()
+	rs, data := make([]*Request, reqs), make([][]byte, reqs)
+	for i := range rs {
+		rs[i], data[i] = NewRequest(), directBuf(size)
+		copy(data[i], h3Pattern(i, size))
+		if err := rs[i].PrepareWrite(f, int64(i*size), data[i], i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := c.Submit(rs...); n != reqs || err != nil {
+		t.Fatalf("Submit = %d, %v", n, err)
+	}
+	h3Wait(t, c, rs, reqs)
+	return rs, data
 }

@@ -253,18 +253,7 @@ func TestH6FullExt4(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { f.Close() })
-		rs, data := make([]*Request, reqs), make([][]byte, reqs)
-		for i := range rs {
-			rs[i], data[i] = NewRequest(), directBuf(size)
-			copy(data[i], h3Pattern(i, size))
-			if err := rs[i].PrepareWrite(f, int64(i*size), data[i], i); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n, err := c.Submit(rs...); n != reqs || err != nil {
-			t.Fatalf("Submit = %d, %v", n, err)
-		}
-		h3Wait(t, c, rs, reqs)
+		rs, data := h3WritePatterns(t, c, f, reqs, size)
 		written, full, whole := 0, 0, -1
 		for i, r := range rs {
 			n, err := r.Result()
