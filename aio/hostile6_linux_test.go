@@ -256,20 +256,11 @@ func TestH6FullExt4(t *testing.T) {
 		rs, data := h3WritePatterns(t, c, f, reqs, size)
 		written, full, whole := 0, 0, -1
 		for i, r := range rs {
-			n, err := r.Result()
-			switch {
-			case err != nil:
-				h3Errno(t, "write into a full ext4", err, syscall.ENOSPC)
-				if n != 0 {
-					t.Fatalf("write %d: %d bytes with %v", i, n, err)
-				}
-				full++
-			case n <= 0 || n > size:
-				t.Fatalf("write %d = %d, nil", i, n)
-			case n < size:
-				full++
-			default:
+			n, ok := h3FullWrite(t, "write into a full ext4", i, r, size)
+			if ok {
 				whole = i
+			} else {
+				full++
 			}
 			written += n
 		}
