@@ -53,12 +53,8 @@ type File struct {
 	directSync atomic.Bool // the engine's kernel cannot sync this file: syncs run directly
 	noInline   atomic.Bool // its filesystem refused reads that do not wait (runInline)
 
-	// calls counts the calls in flight; closedBit is set by Close.
-	calls   atomic.Int64
-	drained chan struct{} // a token whenever calls falls to closedBit
+	calls *callGate // the calls in flight, for Close
 }
-
-const closedBit = 1 << 62
 
 // OpenFile opens the named file as os.OpenFile does; flag may include
 // O_DIRECT. The File uses the process's shared engine where it helps (see
@@ -107,13 +103,13 @@ func newFile(e *Engine, f *os.File, nocache bool) (*File, error) {
 		return nil, &os.PathError{Op: "open", Path: f.Name(), Err: err}
 	}
 	af := &File{
-		f:       f,
-		name:    f.Name(),
-		kind:    kindOf(fi.Mode(), tty),
-		direct:  nocache || directInStatus(flags),
-		append:  appendInStatus(flags),
-		eng:     e,
-		drained: make(chan struct{}, 1),
+		f:      f,
+		name:   f.Name(),
+		kind:   kindOf(fi.Mode(), tty),
+		direct: nocache || directInStatus(flags),
+		append: appendInStatus(flags),
+		eng:    e,
+		calls:  newCallGate(),
 	}
 	if af.rc, err = f.SyscallConn(); err != nil {
 		return nil, &os.PathError{Op: "open", Path: f.Name(), Err: err}
@@ -159,10 +155,11 @@ func (f *File) Name() string { return f.name }
 
 // Stat returns the FileInfo of the file, as (*os.File).Stat.
 func (f *File) Stat() (os.FileInfo, error) {
-	if err := f.begin("stat"); err != nil {
+	t, err := f.begin("stat")
+	if err != nil {
 		return nil, err
 	}
-	defer f.end()
+	defer f.end(t)
 	return f.f.Stat()
 }
 
@@ -172,32 +169,23 @@ func (f *File) Stat() (os.FileInfo, error) {
 // lands once Close has returned. A second Close returns an error matching
 // os.ErrClosed.
 func (f *File) Close() error {
-	if f.calls.Or(closedBit)&closedBit != 0 {
+	if !f.calls.close() {
 		return &os.PathError{Op: "close", Path: f.name, Err: os.ErrClosed}
-	}
-	for f.calls.Load() != closedBit {
-		<-f.drained
 	}
 	return f.f.Close()
 }
 
-// begin counts a call in, or refuses it on a closed File.
-func (f *File) begin(op string) error {
-	if f.calls.Add(1)&closedBit != 0 {
-		f.end()
-		return &os.PathError{Op: op, Path: f.name, Err: os.ErrClosed}
+// begin counts a call in, or refuses it on a closed File; end(t) counts it
+// out.
+func (f *File) begin(op string) (gateTicket, error) {
+	t, ok := f.calls.enter()
+	if !ok {
+		return 0, &os.PathError{Op: op, Path: f.name, Err: os.ErrClosed}
 	}
-	return nil
+	return t, nil
 }
 
-func (f *File) end() {
-	if f.calls.Add(-1) == closedBit {
-		select {
-		case f.drained <- struct{}{}:
-		default:
-		}
-	}
-}
+func (f *File) end(t gateTicket) { f.calls.leave(t) }
 
 var (
 	errNegativeOffset = invalidArgument("negative offset")
@@ -253,10 +241,11 @@ func (f *File) readAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if !f.async.Load() {
 		return f.directAt(ctx, "read", p, off)
 	}
-	if err := f.begin("read"); err != nil {
+	t, err := f.begin("read")
+	if err != nil {
 		return 0, err
 	}
-	defer f.end()
+	defer f.end(t)
 	switch {
 	case off < 0:
 		return 0, &os.PathError{Op: "readat", Path: f.name, Err: errNegativeOffset}
@@ -279,10 +268,11 @@ func (f *File) writeAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if !f.async.Load() {
 		return f.directAt(ctx, "write", p, off)
 	}
-	if err := f.begin("write"); err != nil {
+	t, err := f.begin("write")
+	if err != nil {
 		return 0, err
 	}
-	defer f.end()
+	defer f.end(t)
 	switch {
 	case f.append:
 		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
@@ -309,10 +299,11 @@ func (f *File) writeAt(ctx context.Context, p []byte, off int64) (int, error) {
 // descriptor until pread or pwrite has returned, but its Close would not
 // wait, and a write could land after File.Close had returned.
 func (f *File) directAt(ctx context.Context, op string, p []byte, off int64) (int, error) {
-	if err := f.begin(op); err != nil {
+	t, err := f.begin(op)
+	if err != nil {
 		return 0, err
 	}
-	defer f.end()
+	defer f.end(t)
 	switch {
 	case op == "write" && f.append:
 		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
@@ -348,10 +339,11 @@ func (f *File) vectored(op opcode, bufs [][]byte, off int64) (int, error) {
 	if op == opWritev {
 		name = "write"
 	}
-	if err := f.begin(name); err != nil {
+	t, err := f.begin(name)
+	if err != nil {
 		return 0, err
 	}
-	defer f.end()
+	defer f.end(t)
 	switch {
 	case op == opWritev && f.append:
 		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
@@ -435,10 +427,11 @@ func (f *File) Sync() error { return f.sync(opFlush, "sync") }
 func (f *File) DataSync() error { return f.sync(opDataSync, "datasync") }
 
 func (f *File) sync(op opcode, name string) error {
-	if err := f.begin(name); err != nil {
+	t, err := f.begin(name)
+	if err != nil {
 		return err
 	}
-	defer f.end()
+	defer f.end(t)
 	if f.async.Load() && !f.directSync.Load() {
 		_, err, fallback := f.engineTransfer(context.Background(), op, nil, nil, 0)
 		if !fallback {
