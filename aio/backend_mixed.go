@@ -44,8 +44,9 @@ type mixedBackend struct {
 type nowaitEngine interface {
 	// triesNowait reports whether r goes to the kernel on that condition.
 	// EOPNOTSUPP at submission then says that r's filesystem cannot keep
-	// it (tmpfs): its file's such requests go to goroutines from then on
-	// (fileClass.noNowait), its others still to the kernel.
+	// it (tmpfs): such requests of its files go to goroutines from then on
+	// (fileClass.noNowait, noNowaitBefore), their others still to the
+	// kernel.
 	triesNowait(r *Request) bool
 	// refusedWait reports whether errno, the result of a request, is the
 	// kernel's refusal of one that would have waited.
@@ -141,6 +142,7 @@ func (b *mixedBackend) submitKernel(run []*Request, res []syscall.Errno) (again 
 		case syscall.EOPNOTSUPP:
 			if b.triesNowait(r) {
 				r.class.noNowait = true
+				markNoNowait(r.class)
 			} else {
 				r.class.refused = true
 				markRefused(r.class)

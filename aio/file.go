@@ -52,6 +52,7 @@ type File struct {
 
 	directSync atomic.Bool // the engine's kernel cannot sync this file: syncs run directly
 	noInline   atomic.Bool // its filesystem refused reads that do not wait (runInline)
+	noNowait   atomic.Bool // its filesystem refused kernel AIO writes that do not wait (nowaitEngine)
 
 	calls *callGate // the calls in flight, for Close
 }

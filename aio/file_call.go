@@ -56,6 +56,10 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 			f.noInline.Store(true) // runInline learned that the filesystem refuses
 			class.noInline = true
 		}
+		if fr.r.class.noNowait && !class.noNowait {
+			f.noNowait.Store(true) // the engine's kernel learned that the filesystem refuses
+			class.noNowait = true
+		}
 		total += k
 		switch {
 		case canceled:
@@ -86,6 +90,7 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 func (f *File) engineClass() fileClass {
 	c := f.class
 	c.noInline = c.noInline || f.noInline.Load()
+	c.noNowait = c.noNowait || f.noNowait.Load()
 	return c
 }
 

@@ -35,5 +35,6 @@ func classify(fd uintptr) fileClass {
 	}
 	c.refused = refusedBefore(c)
 	c.noInline = noInlineBefore(c)
+	c.noNowait = noNowaitBefore(c)
 	return c
 }

@@ -48,3 +48,15 @@ func markRefused(c fileClass) { refusedFiles.add(refusedKey(c)) }
 // refusedBefore reports whether the kernel's AIO refused the file of class
 // c, or a regular file of its mount, before.
 func refusedBefore(c fileClass) bool { return refusedFiles.has(refusedKey(c)) }
+
+// noNowaitMounts remembers, for the whole process, the mounts (devices)
+// whose files' kernel AIO writes refused to be given on the condition that
+// they not wait (nowaitEngine; Linux tmpfs: EOPNOTSUPP to RWF_NOWAIT), so
+// that every request new to such a file knows it (classify).
+var noNowaitMounts fileSet
+
+// markNoNowait records that the mount of the file of class c refused.
+func markNoNowait(c fileClass) { noNowaitMounts.add(c.dev, 0) }
+
+// noNowaitBefore reports whether a file of c's mount refused before.
+func noNowaitBefore(c fileClass) bool { return noNowaitMounts.has(c.dev, 0) }
