@@ -216,8 +216,12 @@ func h7Churn(c *Context, mb *mixedBackend, f *os.File, ci, contexts, rounds, bat
 	if s := c.Stats(); s.Kernel+s.Goroutines != uint64(submitted) || returned != submitted {
 		return fmt.Errorf("context %d: %d submitted, %d returned, Stats %+v", ci, submitted, returned, s)
 	}
-	if s := c.Stats(); s.Kernel == 0 || s.Goroutines == 0 {
-		return fmt.Errorf("context %d: Stats %+v: the test wants writes of both engines", ci, s)
+	// Writes that extend the file are always refused (RWF_NOWAIT) and go
+	// to goroutines; how many within the file the kernel keeps depends on
+	// timing (ext4 refuses one too while another write holds the inode's
+	// lock), and may be none.
+	if s := c.Stats(); s.Goroutines == 0 {
+		return fmt.Errorf("context %d: Stats %+v: no write was re-routed to goroutines", ci, s)
 	}
 	return nil
 }
