@@ -23,7 +23,9 @@ func isDisk(kind uint32) bool { return kind == unix.S_IFBLK }
 // LIO_READ and LIO_WRITE) must be a multiple of the sector size and at most
 // maxphys, with at most max_buf_aio iovecs and at most si_iosize_max in all.
 // A disk's flush, and a request of any other shape, take the generic path,
-// where a disk is unsafe.
+// where a disk is unsafe. A vectored job without iovecs passes, and then
+// never completes: aio_qbio issues one bio per iovec and completes the job
+// when the last of them is done.
 func bioTakes(f fileInfo, j *job) bool {
 	if !isDisk(f.kind) || f.sector <= 0 {
 		return false

@@ -99,3 +99,30 @@ func TestDiskBioPath(t *testing.T) {
 	}
 	e.noViolations()
 }
+
+// A vectored job without iovecs on a disk goes the bio path, which issues
+// no bio for it, so it never completes (aio_qbio: the job completes when
+// its last bio does); aio_error answers EINPROGRESS for ever. A plain read
+// of 0 bytes is one empty bio, and completes.
+func TestDiskEmptyVectoredNeverCompletes(t *testing.T) {
+	e := newEnv(t, Config{})
+	disk := loopDisk(t, 1<<20, []byte("0123456789abcdef"))
+	fd := int(disk.Fd())
+	empty := e.cb(fd, 0, nil, EV_ONESHOT)
+	e.submit(e.k.AioRead, empty)
+	e.harvest(1)
+	if n := e.ret(empty); n != 0 {
+		t.Fatalf("aio_return of an empty read = %d, want 0", n)
+	}
+	stuck := e.cb(fd, 0, nil, EV_ONESHOT)
+	e.submit(e.k.AioReadv, stuck)
+	if evs, err := e.kevent(nil, 1, &timespec{nsec: 50e6}); len(evs) != 0 || err != nil {
+		t.Fatalf("kevent = %v, %v; want no event", evs, err)
+	}
+	if v, _ := e.k.AioError(unsafe.Pointer(stuck)); v != int(unix.EINPROGRESS) {
+		t.Fatalf("aio_error of the stuck job = %d, want EINPROGRESS", v)
+	}
+	if n := e.k.Outstanding(); n != 1 {
+		t.Fatalf("%d jobs outstanding, want the stuck one", n)
+	}
+}

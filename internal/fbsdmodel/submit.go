@@ -135,9 +135,11 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 		}
 		k.checkCloexecLocked(j.kq)
 	}
-	if !bioTakes(f, j) && !k.safeLocked(f) && !k.enableUnsafe { // §F.1, §F.4
+	bio := bioTakes(f, j)
+	if !bio && !k.safeLocked(f) && !k.enableUnsafe { // §F.1, §F.4
 		return nil, unix.EOPNOTSUPP
 	}
+	j.noBio = bio && op&LIO_VECTORED != 0 && len(j.iov) == 0
 	j.stream = f.kind != unix.S_IFREG && f.kind != unix.S_IFDIR && f.kind != unix.S_IFBLK
 	file, err := unix.FcntlInt(uintptr(j.fd), unix.F_DUPFD_CLOEXEC, 0) // §F: the job's own reference
 	if err != nil {
@@ -279,6 +281,10 @@ func (k *Kernel) enqueueLocked(j *job, lj *lioJob) {
 			j.state = parked
 			return
 		}
+	}
+	if j.noBio { // aio_qbio issued no bio: nothing ever completes the job
+		j.state = running
+		return
 	}
 	j.state = queued
 	k.queue = append(k.queue, j)
