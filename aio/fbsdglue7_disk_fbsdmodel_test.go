@@ -4,11 +4,13 @@ package aio
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // glue7LoopDisk attaches a loop device (the model's disk) over an image of
@@ -126,5 +128,57 @@ func TestGlue7DiskRefusalIsPerRequest(t *testing.T) {
 	check("a 4096-byte read of /dev/zero")
 	if !refusedBefore(r.class) {
 		t.Fatal("/dev/zero, whose disk-shaped read FreeBSD refused, is not remembered as refused")
+	}
+}
+
+// A vectored request without buffers on a disk completes with 0 bytes, on
+// every release: FreeBSD would take it, as aio_readv or as a LIO_READV list
+// entry, on its bio path, which issues no bio for it and never completes it
+// (aio_qbio). Its companions with buffers are still served by the kernel.
+func TestGlue7DiskEmptyVectored(t *testing.T) {
+	k := kqModel(t)
+	c := kqContext(t, Config{})
+	disk := glue7LoopDisk(t, 1<<20)
+	reqs := make([]*Request, 4)
+	bufs := [][]byte{make([]byte, 4096), make([]byte, 4096)}
+	for i := range reqs {
+		reqs[i] = NewRequest()
+	}
+	if err := reqs[0].PrepareReadv(disk, 4096, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := reqs[1].PrepareWritev(disk, 4096, [][]byte{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := reqs[2].PrepareReadv(disk, 4096, bufs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := reqs[3].PrepareRead(disk, 0, make([]byte, 4096), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Submit(reqs...); n != len(reqs) || err != nil {
+		t.Fatalf("Submit = %d, %v", n, err)
+	}
+	out := make([]*Request, len(reqs))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got := 0
+	for got < len(reqs) {
+		n, err := c.Wait(ctx, len(reqs)-got, out[got:])
+		got += n
+		if err != nil {
+			t.Fatalf("Wait after %d of %d requests: %v (%d jobs outstanding in the kernel)", got, len(reqs), err, k.Outstanding())
+		}
+	}
+	for i, want := range []int{0, 0, 8192, 4096} {
+		if n, err := reqs[i].Result(); n != want || err != nil {
+			t.Fatalf("request %d: %d, %v; want %d, nil", i, n, err, want)
+		}
+	}
+	if want := kqPattern(4096, 8192); !bytes.Equal(append(bufs[0], bufs[1]...), want) {
+		t.Fatal("the vectored read read other bytes")
+	}
+	if s := c.Stats(); s.Kernel != uint64(len(reqs)) {
+		t.Fatalf("Stats %+v, want all %d by the kernel", s, len(reqs))
 	}
 }
