@@ -159,15 +159,21 @@ func (b *kqueueBackend) rereadLimit() bool {
 	return true
 }
 
-// single submits one vectored request with aio_readv or aio_writev, which
+// single submits one vectored request with aio_readv or aio_writev (one
+// without buffers with aio_read or aio_write, as fill made it), which
 // report failure as -1 with errno. It reports whether the kernel lacked
 // resources.
 func (b *kqueueBackend) single(r *Request, res []syscall.Errno) (again bool) {
 	var err error
-	if r.op == opReadv {
-		err = sys.AioReadv(&r.cb.aiocb)
-	} else {
-		err = sys.AioWritev(&r.cb.aiocb)
+	switch cb := &r.cb.aiocb; cb.LioOpcode {
+	case sys.LIO_READV:
+		err = sys.AioReadv(cb)
+	case sys.LIO_WRITEV:
+		err = sys.AioWritev(cb)
+	case sys.LIO_READ:
+		err = sys.AioRead(cb)
+	default:
+		err = sys.AioWrite(cb)
 	}
 	if err != nil {
 		res[0] = errnoOf(err)
@@ -190,7 +196,11 @@ func (b *kqueueBackend) fsync(r *Request, res []syscall.Errno) (again bool) {
 // fill writes r's aiocb from scratch: every field zero (so the kernel's
 // write-back at submission is unambiguous), then the operation and a
 // SIGEV_KEVENT notification to this kqueue, one-shot, whose udata is r's
-// slot and generation.
+// slot and generation. A vectored request without buffers becomes a read
+// or write of 0 bytes, which it is: on a disk, FreeBSD takes a vectored
+// job without iovecs on its bio path, issues no bio for it, and the job
+// never completes (aio_qbio), nor does the process's exit, which waits
+// for it.
 func (b *kqueueBackend) fill(r *Request) {
 	cb := &r.cb.aiocb
 	*cb = sys.Aiocb{Fildes: int32(r.fd), Offset: r.off}
@@ -205,6 +215,13 @@ func (b *kqueueBackend) fill(r *Request) {
 		}
 		cb.Nbytes = uint64(len(r.buf))
 	case opReadv, opWritev:
+		if len(r.bufs) == 0 {
+			cb.LioOpcode = sys.LIO_WRITE
+			if r.op == opReadv {
+				cb.LioOpcode = sys.LIO_READ
+			}
+			break
+		}
 		cb.LioOpcode = sys.LIO_WRITEV
 		if r.op == opReadv {
 			cb.LioOpcode = sys.LIO_READV
@@ -218,10 +235,8 @@ func (b *kqueueBackend) fill(r *Request) {
 			iov = append(iov, v)
 		}
 		r.cb.iov = iov
-		if len(iov) > 0 {
-			r.pins.Pin(unsafe.Pointer(&iov[0]), uintptr(len(iov))*unsafe.Sizeof(iov[0]))
-			cb.Buf = (*byte)(unsafe.Pointer(&iov[0]))
-		}
+		r.pins.Pin(unsafe.Pointer(&iov[0]), uintptr(len(iov))*unsafe.Sizeof(iov[0]))
+		cb.Buf = (*byte)(unsafe.Pointer(&iov[0]))
 		cb.Nbytes = uint64(len(iov))
 	}
 	cb.Sigevent.Notify = sys.SIGEV_KEVENT

@@ -104,9 +104,10 @@ func (b *mixedBackend) pinningFor(r *Request) pinning {
 
 // submit hands runs of requests for the same engine to that engine, in
 // order. A request the kernel refuses with EOPNOTSUPP goes to goroutines
-// at once, and marks its file as not served (or, for a request given on
-// the condition that it not wait, marks its file's such requests:
-// nowaitEngine); after an EAGAIN from the kernel the rest of the batch is
+// at once, and marks its file as not served when the refusal holds for all
+// of the file's requests (refusalCoversFile), or, for a request given on
+// the condition that it not wait, marks its file's such requests
+// (nowaitEngine); after an EAGAIN from the kernel the rest of the batch is
 // not offered.
 func (b *mixedBackend) submit(batch []*Request, res []syscall.Errno) {
 	for i := 0; i < len(batch); {
@@ -143,7 +144,7 @@ func (b *mixedBackend) submitKernel(run []*Request, res []syscall.Errno) (again 
 			if b.triesNowait(r) {
 				r.class.noNowait = true
 				markNoNowait(r.class)
-			} else {
+			} else if refusalCoversFile(b.which, r) {
 				r.class.refused = true
 				markRefused(r.class)
 			}

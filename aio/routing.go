@@ -19,7 +19,8 @@ const (
 //   - FreeBSD serves regular files on local mounts and disks (character
 //     devices there), and refuses the rest with EOPNOTSUPP (NFS, SMB, FUSE;
 //     pipes, FIFOs and ttys unless vfs.aio.enable_unsafe is set): a file it
-//     refused once is marked, and goes to goroutines from then on. Streams
+//     refused once is marked, and goes to goroutines from then on (a disk
+//     only once a request every disk takes was refused). Streams
 //     (pipes, sockets, terminals) go to goroutines, which wait for them in
 //     Go's poller.
 //

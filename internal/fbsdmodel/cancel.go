@@ -17,10 +17,15 @@ import (
 // need aio_return. With cb it answers AIO_CANCELED, AIO_NOTCANCELED (the job
 // runs) or AIO_ALLDONE (no such unfinished job); with a nil cb,
 // AIO_NOTCANCELED if any match runs, else AIO_CANCELED if any was canceled,
-// else AIO_ALLDONE. A bad fd is EBADF. cb is never read or written.
+// else AIO_ALLDONE. On a disk's descriptor it answers AIO_NOTCANCELED at
+// once, whatever cb. A bad fd is EBADF. cb is never read or written.
 func (k *Kernel) AioCancel(fd int, cb unsafe.Pointer) (int, error) {
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
 		return -1, unix.EBADF
+	}
+	if isDisk(st.Mode & unix.S_IFMT) { // vn_isdisk: bio jobs are never cancelable
+		return AIO_NOTCANCELED, nil
 	}
 	k.enter()
 	defer k.mu.Unlock()

@@ -29,6 +29,7 @@ type job struct {
 	id     fileID         // the file's device and inode
 	iov    []byte         // for LIO_READV/LIO_WRITEV: the iovec array copied in (§A.2)
 	stream bool           // a pipe, FIFO or tty (unsafe AIO): no offset
+	noBio  bool           // a vectored job without iovecs on a disk's bio path, which issues no I/O and never completes
 	seq    uint64
 
 	state   jobState

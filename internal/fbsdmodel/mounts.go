@@ -26,9 +26,9 @@ func (k *Kernel) SetNonLocal(fd int, on bool) error {
 
 // safeLocked is aio_queue_file's test (§F.3, §F.4): only regular files and
 // directories on local mounts are safe. Pipes, FIFOs, ttys and other
-// character devices are not. Sockets, which FreeBSD serves through their own
-// backend, and raw disks (the bio path) are not modelled and count as unsafe
-// too.
+// character devices are not, nor are disks (disk.go) for what the bio path
+// does not take. Sockets, which FreeBSD serves through their own backend,
+// are not modelled and count as unsafe too.
 func (k *Kernel) safeLocked(f fileInfo) bool {
 	if f.kind != unix.S_IFREG && f.kind != unix.S_IFDIR {
 		return false

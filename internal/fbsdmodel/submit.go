@@ -120,7 +120,7 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 		return nil, e
 	}
 	rw := op == LIO_READ || op == LIO_WRITE || op == LIO_READV || op == LIO_WRITEV
-	if rw && c.offset() < 0 && f.kind != unix.S_IFCHR { // §F.5
+	if rw && c.offset() < 0 && f.kind != unix.S_IFCHR && !isDisk(f.kind) { // §F.5: VCHR, which FreeBSD's disks are
 		return nil, unix.EINVAL
 	}
 	if op == LIO_NOP { // §B: the descriptor is checked, no job is made
@@ -135,9 +135,11 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 		}
 		k.checkCloexecLocked(j.kq)
 	}
-	if !k.safeLocked(f) && !k.enableUnsafe { // §F.4
+	bio := bioTakes(f, j)
+	if !bio && !k.safeLocked(f) && !k.enableUnsafe { // §F.1, §F.4
 		return nil, unix.EOPNOTSUPP
 	}
+	j.noBio = bio && op&LIO_VECTORED != 0 && len(j.iov) == 0
 	j.stream = f.kind != unix.S_IFREG && f.kind != unix.S_IFDIR && f.kind != unix.S_IFBLK
 	file, err := unix.FcntlInt(uintptr(j.fd), unix.F_DUPFD_CLOEXEC, 0) // §F: the job's own reference
 	if err != nil {
@@ -171,8 +173,9 @@ func (k *Kernel) copiesIov(op, entryOp int) bool {
 
 // fileInfo is what submission learns of a descriptor's file.
 type fileInfo struct {
-	kind uint32 // S_IFREG, S_IFIFO, ...
-	id   fileID
+	kind   uint32 // S_IFREG, S_IFIFO, ...
+	id     fileID
+	sector int // a disk's sector size (bo_bsize), 0 for other files
 }
 
 // fileID names a file across descriptors: its device and inode.
@@ -202,6 +205,9 @@ func checkFile(fd, op int) (fileInfo, syscall.Errno) {
 		return fileInfo{}, unix.EBADF
 	}
 	f := fileInfo{kind: st.Mode & unix.S_IFMT, id: fileID{uint64(st.Dev), st.Ino}}
+	if isDisk(f.kind) {
+		f.sector = sectorSize(fd)
+	}
 	if (op == LIO_SYNC || op == LIO_DSYNC) && (f.kind == unix.S_IFSOCK || isPipe(fd, f.kind)) { // §E: no vnode
 		return fileInfo{}, unix.EINVAL
 	}
@@ -275,6 +281,10 @@ func (k *Kernel) enqueueLocked(j *job, lj *lioJob) {
 			j.state = parked
 			return
 		}
+	}
+	if j.noBio { // aio_qbio issued no bio: nothing ever completes the job
+		j.state = running
+		return
 	}
 	j.state = queued
 	k.queue = append(k.queue, j)
