@@ -130,7 +130,9 @@ func (r *Request) PrepareFlush(f *os.File, user any) error {
 	return r.prepare(opFlush, f, 0, nil, nil, user)
 }
 
-// PrepareDataSync prepares a sync of the file's data (fdatasync, O_DSYNC).
+// PrepareDataSync prepares a sync of the file's data (fdatasync, O_DSYNC),
+// ordered as PrepareFlush: on FreeBSD after every request submitted earlier
+// on the same open file; elsewhere submit it after those have completed.
 func (r *Request) PrepareDataSync(f *os.File, user any) error {
 	return r.prepare(opDataSync, f, 0, nil, nil, user)
 }
