@@ -600,6 +600,68 @@ func TestNewcomer7SmallFiles(t *testing.T) {
 	}
 }
 
+// TestNewcomer7SharedIndex: one buffered File that the server's 64
+// goroutines read at once, closed while they do: each read returns the
+// file's bytes, or fails with an *os.PathError matching os.ErrClosed and
+// reads nothing, and once any goroutine has seen the refusal every later
+// call of it is refused.
+func TestNewcomer7SharedIndex(t *testing.T) {
+	const readers = 64
+	path := filepath.Join(t.TempDir(), "index")
+	want := make([]byte, 64<<10)
+	for i := range want {
+		want[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(path, want, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := aio.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reads, refused atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(readers)
+	for id := range readers {
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(id), 9))
+			p := make([]byte, 512)
+			for {
+				off := rng.Int64N(int64(len(want) - len(p)))
+				clear(p)
+				n, err := f.ReadAt(p, off)
+				if err != nil {
+					var pe *os.PathError
+					if n != 0 || !errors.Is(err, os.ErrClosed) || !errors.As(err, &pe) || pe.Path != path {
+						t.Errorf("ReadAt at %d: %d, %v; want 0 and an *os.PathError of %s matching os.ErrClosed", off, n, err, path)
+					}
+					refused.Add(1)
+					if _, err := f.ReadAt(p, 0); !errors.Is(err, os.ErrClosed) {
+						t.Errorf("ReadAt after a refusal: %v, want os.ErrClosed", err)
+					}
+					return
+				}
+				if !bytes.Equal(p, want[off:off+int64(len(p))]) {
+					t.Errorf("ReadAt at %d: wrong bytes", off)
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	for reads.Load() < 20000 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("Close while read: %v", err)
+	}
+	wg.Wait()
+	t.Logf("%d reads before Close", reads.Load())
+	if refused.Load() != readers {
+		t.Errorf("%d goroutines saw the refusal, want %d", refused.Load(), readers)
+	}
+}
+
 // TestNewcomer7Streams: a pipe and /dev/null through NewFile, and a File
 // used after Close. ReadAt and WriteAt on a pipe fail as *os.File's do
 // (ESPIPE: a pipe has no offsets); /dev/null reads io.EOF and takes every
@@ -675,5 +737,56 @@ func TestNewcomer7Streams(t *testing.T) {
 	}
 	if err := null.Close(); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("second Close: %v, want os.ErrClosed", err)
+	}
+}
+
+// TestNewcomer7AppendMode: a log opened with O_APPEND, as a newcomer's
+// first appender would be. PrepareWrite's off is ignored there, every
+// write landing at the end, and File.WriteAt refuses the file with an
+// *os.PathError matching os.ErrInvalid, as *os.File does.
+func TestNewcomer7AppendMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(path, []byte("head:"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := aio.NewContext(aio.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := aio.NewRequest()
+	out := make([]*aio.Request, 1)
+	for _, rec := range []string{"one;", "two;"} {
+		if err := r.PrepareWrite(log, 0, []byte(rec), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Submit(r); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Wait(context.Background(), 1, out); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := r.Result(); n != len(rec) || err != nil {
+			t.Fatalf("append %q: %d, %v", rec, n, err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "head:one;two;" {
+		t.Errorf("log holds %q (%v), want the writes at 0 appended", got, err)
+	}
+	f, err := aio.NewFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n, err := f.WriteAt([]byte("x"), 0)
+	var pe *os.PathError
+	if n != 0 || !errors.Is(err, os.ErrInvalid) || !errors.As(err, &pe) {
+		t.Errorf("File.WriteAt on an O_APPEND file: %d, %v; want 0 and an *os.PathError matching os.ErrInvalid", n, err)
 	}
 }

@@ -118,7 +118,10 @@ func (r *Request) PrepareRead(f *os.File, off int64, buf []byte, user any) error
 	return r.prepare(opRead, f, off, buf, nil, user)
 }
 
-// PrepareWrite prepares a write of buf at off.
+// PrepareWrite prepares a write of buf at off. On a file opened with
+// O_APPEND it writes at the end of the file whatever off (as pwrite and
+// aio_write do there), and writes in flight together land in no promised
+// order; File.WriteAt refuses such a file, as *os.File does.
 func (r *Request) PrepareWrite(f *os.File, off int64, buf []byte, user any) error {
 	return r.prepare(opWrite, f, off, buf, nil, user)
 }
