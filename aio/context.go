@@ -236,7 +236,9 @@ func (c *Context) InFlight() int {
 }
 
 // Stats counts the requests a context has completed, by the engine that
-// served them.
+// served them: every request Wait returns counts once, canceled or failed
+// ones too, under the engine that held it last (on Linux an O_DIRECT write
+// the kernel refused with EAGAIN, and a goroutine then did, is Goroutines).
 type Stats struct {
 	Kernel     uint64 // by the kernel's AIO
 	Goroutines uint64 // by goroutines doing ordinary system calls

@@ -39,6 +39,8 @@ import (
 // Errors are *os.PathError, as from *os.File, and keep the kernel's errno:
 // errors.Is(err, syscall.EBADF) works. A negative offset fails before any
 // system call, with an error matching os.ErrInvalid and syscall.EINVAL.
+// A ReadAtContext or WriteAtContext that gives up for its ctx returns
+// ctx.Err() itself, not wrapped.
 type File struct {
 	f      *os.File
 	name   string
@@ -230,7 +232,9 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 
 // WriteAtContext is WriteAt that gives up when ctx is done, as
 // ReadAtContext: it returns ctx.Err() with the bytes written so far once
-// the kernel has let go of p.
+// the kernel has let go of p. That n is exact: with n == len(p) the write
+// landed whole although the error is ctx.Err() (the kernel finished it
+// first), and with n == 0 nothing landed.
 func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()

@@ -123,8 +123,9 @@ func (e *Engine) Stats() Stats { return e.c.Stats() }
 
 // Close waits for the requests in flight, stops the harvester and closes
 // the Context. Calls on the engine's Files that start later fail with an
-// error matching ErrClosed; close the Files first. A second Close returns
-// ErrClosed.
+// *os.PathError matching ErrClosed, not os.ErrClosed: the Files are still
+// open, and File.Close still closes them. Close the Files first. A second
+// Close returns ErrClosed.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
