@@ -54,6 +54,11 @@ type portableJob struct {
 	missed bool               // a read that does not wait could not do it
 	run    func(uintptr)      // r.runPortable, made once
 	stream func(uintptr) bool // r.runStream, made once
+
+	// Where syncs are ordered (sync_order.go), under the engine's mu:
+	epoch   uint64 // of the request's file
+	ordered bool   // counted in its file's epoch until it finishes
+	held    bool   // a sync kept back until the earlier requests finish
 }
 
 const (
@@ -90,6 +95,8 @@ type portableBackend struct {
 	closing bool
 
 	sleeping atomic.Bool // the waiter sleeps (here, or in DefaultBackend's kernel) until workers wake it
+
+	order syncOrder // under mu, where syncs are ordered
 
 	// The waiter's, for help.
 	runs  inlineRuns
@@ -173,8 +180,41 @@ func (b *portableBackend) submit(batch []*Request, res []syscall.Errno) {
 		r.pj.state.Store(jobQueued)
 	}
 	b.mu.Lock()
+	if orderedSyncs {
+		for _, r := range batch {
+			b.order.add(r)
+		}
+	}
 	b.enqueue(batch)
 	b.mu.Unlock()
+}
+
+// finished counts r out of its file's sync order, queueing a sync that
+// may now start; r's event is not yet handed over.
+func (b *portableBackend) finished(r *Request) {
+	if !orderedSyncs {
+		return
+	}
+	b.mu.Lock()
+	if rel := b.order.done(r); rel != nil {
+		b.enqueue(rel)
+		clear(rel)
+	}
+	b.mu.Unlock()
+}
+
+// holdSyncs keeps back the syncs of taken that must wait for earlier
+// requests, and returns the rest. Called under b.mu.
+func (b *portableBackend) holdSyncs(taken []*Request) []*Request {
+	k := 0
+	for _, r := range taken {
+		if !b.order.hold(r) {
+			taken[k] = r
+			k++
+		}
+	}
+	clear(taken[k:])
+	return taken[:k]
 }
 
 // enqueue adds reqs to the queue and wakes or starts the workers it needs.
@@ -213,23 +253,31 @@ func (b *portableBackend) take(into []*Request, spin bool) []*Request {
 	if spin && b.head == len(b.queue) && !b.closing {
 		b.spin()
 	}
-	for b.head == len(b.queue) {
-		if b.closing {
-			return nil
+	room := len(into)
+	for {
+		for b.head == len(b.queue) {
+			if b.closing {
+				return nil
+			}
+			b.idle++
+			b.workCh.Wait()
+			b.idle--
 		}
-		b.idle++
-		b.workCh.Wait()
-		b.idle--
+		waiting := len(b.queue) - b.head
+		share := min((waiting+b.allow-1)/b.allow, room)
+		into = append(into[:0], b.queue[b.head:b.head+share]...)
+		clear(b.queue[b.head : b.head+share])
+		b.head += share
+		if b.head == len(b.queue) {
+			b.queue, b.head = b.queue[:0], 0
+		}
+		if orderedSyncs {
+			into = b.holdSyncs(into)
+		}
+		if len(into) > 0 {
+			return into
+		}
 	}
-	waiting := len(b.queue) - b.head
-	share := min((waiting+b.allow-1)/b.allow, len(into))
-	into = append(into[:0], b.queue[b.head:b.head+share]...)
-	clear(b.queue[b.head : b.head+share])
-	b.head += share
-	if b.head == len(b.queue) {
-		b.queue, b.head = b.queue[:0], 0
-	}
-	return into
 }
 
 // spin waits a little for work before a worker goes to sleep: the
@@ -457,6 +505,7 @@ func (b *portableBackend) wakeWaiter() {
 // run performs r unless it was canceled, and returns its event.
 func (b *portableBackend) run(r *Request) event {
 	if !r.pj.state.CompareAndSwap(jobQueued, jobRunning) {
+		b.finished(r)
 		return event{slot: r.slot, gen: r.gen, errno: syscall.ECANCELED}
 	}
 	return b.perform(r)
@@ -494,6 +543,7 @@ func (b *portableBackend) perform(r *Request) event {
 		}
 	}
 	ev.res, ev.errno = int64(r.pj.n), r.pj.errno
+	b.finished(r)
 	r.pj.state.Store(jobFinished)
 	return ev
 }
@@ -594,6 +644,16 @@ func (b *portableBackend) finish(r *Request, ev *event) (int, syscall.Errno, boo
 
 func (b *portableBackend) cancel(r *Request) (cancelOutcome, error) {
 	if r.pj.state.CompareAndSwap(jobQueued, jobCanceled) {
+		if orderedSyncs {
+			// A held sync goes back to the queue, where a worker reports
+			// it canceled.
+			b.mu.Lock()
+			if rel := b.order.unhold(r); rel != nil {
+				b.enqueue(rel)
+				clear(rel)
+			}
+			b.mu.Unlock()
+		}
 		return cancelDone, nil
 	}
 	if r.pj.state.Load() == jobRunning {

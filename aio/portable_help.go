@@ -64,6 +64,7 @@ func (b *portableBackend) inline(rs []*Request, evs []event, waits []*Request, r
 			claimed = append(claimed, r)
 			continue
 		}
+		b.finished(r)
 		evs[n] = event{slot: r.slot, gen: r.gen, errno: syscall.ECANCELED}
 		n++
 	}
@@ -83,6 +84,7 @@ func (b *portableBackend) inline(rs []*Request, evs []event, waits []*Request, r
 		}
 		evs[n] = event{slot: r.slot, gen: r.gen, res: int64(r.pj.n)}
 		n++
+		b.finished(r)
 		r.pj.state.Store(jobFinished)
 	}
 	return n, waits

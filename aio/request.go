@@ -127,8 +127,9 @@ func (r *Request) PrepareWrite(f *os.File, off int64, buf []byte, user any) erro
 }
 
 // PrepareFlush prepares a sync of the file's data and metadata (fsync). On
-// FreeBSD it starts only once every request submitted earlier on the same
-// open file has completed; elsewhere submit it after those have completed.
+// FreeBSD it starts only once every request submitted earlier to its
+// Context on the same open file has completed, whichever engine serves the
+// file; elsewhere submit it after those have completed.
 func (r *Request) PrepareFlush(f *os.File, user any) error {
 	return r.prepare(opFlush, f, 0, nil, nil, user)
 }
