@@ -135,6 +135,9 @@ func (b *mixedBackend) submitKernel(run []*Request, res []syscall.Errno) (again 
 		_ = b.g.wake() // the waiter must now sleep in the kernel
 	}
 	b.k.submit(run, res)
+	if orderedSyncs {
+		b.g.orderKernel(run, res)
+	}
 	moved := b.again[:0]
 	for i, r := range run {
 		switch res[i] {
@@ -223,6 +226,9 @@ func (b *mixedBackend) finish(r *Request, ev *event) (int, syscall.Errno, bool) 
 		return 0, 0, false
 	}
 	b.kin.Add(-1)
+	if orderedSyncs && r.pj.ordered {
+		b.g.finished(r) // a device's request, which a sync of goroutines may wait for
+	}
 	if errno != 0 && b.nowait != nil && b.nowait.refusedWait(r, errno) {
 		// Still in flight, on the goroutine engine, which completes it;
 		// its pins stay until then. Called under the context's mutex, as

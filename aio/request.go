@@ -118,10 +118,11 @@ func (r *Request) PrepareRead(f *os.File, off int64, buf []byte, user any) error
 	return r.prepare(opRead, f, off, buf, nil, user)
 }
 
-// PrepareWrite prepares a write of buf at off. On a file opened with
-// O_APPEND it writes at the end of the file whatever off (as pwrite and
-// aio_write do there), and writes in flight together land in no promised
-// order; File.WriteAt refuses such a file, as *os.File does.
+// PrepareWrite prepares a write of buf at off. On Linux and FreeBSD, on a
+// file opened with O_APPEND it writes at the end of the file whatever off
+// (as pwrite and aio_write do there), and writes in flight together land
+// in no promised order; where requests go through *os.File (Windows) it
+// fails. File.WriteAt refuses such a file, as *os.File does.
 func (r *Request) PrepareWrite(f *os.File, off int64, buf []byte, user any) error {
 	return r.prepare(opWrite, f, off, buf, nil, user)
 }
@@ -135,8 +136,7 @@ func (r *Request) PrepareFlush(f *os.File, user any) error {
 }
 
 // PrepareDataSync prepares a sync of the file's data (fdatasync, O_DSYNC),
-// ordered as PrepareFlush: on FreeBSD after every request submitted earlier
-// on the same open file; elsewhere submit it after those have completed.
+// ordered as PrepareFlush.
 func (r *Request) PrepareDataSync(f *os.File, user any) error {
 	return r.prepare(opDataSync, f, 0, nil, nil, user)
 }
