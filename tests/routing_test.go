@@ -173,8 +173,11 @@ func TestMixedCancel(t *testing.T) {
 // TestColdBufferedReadsDoNotBlockSubmit: 32 buffered reads of pages just
 // dropped from the page cache go to goroutines under DefaultBackend, so
 // Submit returns before they are done: right after it, they are not all
-// complete, and Wakeup and Close (refused: busy) answer meanwhile. Needs
-// root to drop the caches.
+// complete, and Wakeup and Close (refused: busy) answer meanwhile. A
+// goroutine can be kept off its CPU for as long as the reads take (a
+// loaded machine, an emulator), so the round is tried up to three times:
+// a Submit that read them itself would find them all done every time.
+// Needs root to drop the caches.
 func TestColdBufferedReadsDoNotBlockSubmit(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("dropping the page cache needs root")
@@ -192,39 +195,49 @@ func TestColdBufferedReadsDoNotBlockSubmit(t *testing.T) {
 		if err := f.Sync(); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0); err != nil {
-			t.Fatalf("drop caches: %v", err)
-		}
 		reqs := make([]*aio.Request, n)
 		for i := range reqs {
 			reqs[i] = aio.NewRequest()
-			mustPrepare(t, reqs[i].PrepareRead(f, int64(i)*(2<<20), make([]byte, bs), nil))
 		}
-		submitAll(t, c, reqs...)
 		out := make([]*aio.Request, n)
-		k, err := c.Wait(context.Background(), 0, out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if k == n {
-			t.Errorf("all %d cold reads were done when Submit returned: Submit read them itself", n)
-		}
-		if err := c.Wakeup(); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Close(); k < n && !errors.Is(err, aio.ErrBusy) {
-			t.Fatalf("Close with reads in flight = %v, want ErrBusy", err)
-		}
-		rest := n - k
-		for rest > 0 {
-			m, err := c.Wait(context.Background(), 1, out)
-			rest -= m
-			if err != nil && !errors.Is(err, aio.ErrInterrupted) {
+		const tries = 3
+		for try := 1; ; try++ {
+			if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0); err != nil {
+				t.Fatalf("drop caches: %v", err)
+			}
+			for i, r := range reqs {
+				mustPrepare(t, r.PrepareRead(f, int64(i)*(2<<20), make([]byte, bs), nil))
+			}
+			submitAll(t, c, reqs...)
+			k, err := c.Wait(context.Background(), 0, out)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if k < n {
+				if err := c.Wakeup(); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Close(); !errors.Is(err, aio.ErrBusy) {
+					t.Fatalf("Close with reads in flight = %v, want ErrBusy", err)
+				}
+			}
+			for rest := n - k; rest > 0; {
+				m, err := c.Wait(context.Background(), 1, out)
+				rest -= m
+				if err != nil && !errors.Is(err, aio.ErrInterrupted) {
+					t.Fatal(err)
+				}
+			}
+			if k < n {
+				break
+			}
+			if try == tries {
+				t.Errorf("all %d cold reads were done when Submit returned, %d times out of %d: Submit read them itself", n, tries, tries)
+				break
 			}
 		}
 		if c.Kernel() == "linux-aio" {
-			if st := c.Stats(); st.Kernel != 0 || st.Goroutines != n {
+			if st := c.Stats(); st.Kernel != 0 || st.Goroutines%n != 0 || st.Goroutines == 0 {
 				t.Errorf("Stats = %+v, want every buffered read served by goroutines", st)
 			}
 		}
