@@ -97,22 +97,31 @@ func soWaitFor(t *testing.T, c *Context, n int, d time.Duration) []*Request {
 	return out[:k]
 }
 
+// soHeldSync submits a write to a full FIFO and then the sync prep
+// prepares on it, and checks that neither completes meanwhile: the write
+// waits for room, the sync for the write.
+func soHeldSync(t *testing.T, be Backend, prep func(s *Request, f *os.File) error) (c *Context, w, s *Request, drain func()) {
+	t.Helper()
+	f, drain := soFullFIFO(t)
+	c = soContext(t, be)
+	w, s = NewRequest(), NewRequest()
+	if err := w.PrepareWrite(f, 0, make([]byte, 512), "write"); err != nil {
+		t.Fatal(err)
+	}
+	if err := prep(s, f); err != nil {
+		t.Fatal(err)
+	}
+	soSubmit(t, c, w, s)
+	if got := soWaitFor(t, c, 1, 100*time.Millisecond); len(got) > 0 {
+		_, err := got[0].Result()
+		t.Fatalf("the %v completed (%v) while the write before the sync waited for room in the FIFO", got[0].User(), err)
+	}
+	return c, w, s, drain
+}
+
 func TestSyncWaitsForEarlierRequests(t *testing.T) {
 	soBackends(t, func(t *testing.T, be Backend) {
-		f, drain := soFullFIFO(t)
-		c := soContext(t, be)
-		w, s := NewRequest(), NewRequest()
-		if err := w.PrepareWrite(f, 0, make([]byte, 512), "write"); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.PrepareFlush(f, "flush"); err != nil {
-			t.Fatal(err)
-		}
-		soSubmit(t, c, w, s)
-		if got := soWaitFor(t, c, 1, 100*time.Millisecond); len(got) > 0 {
-			_, err := got[0].Result()
-			t.Fatalf("%v completed (%v) while the write before the flush waited for room in the FIFO", got[0].User(), err)
-		}
+		c, w, _, drain := soHeldSync(t, be, func(s *Request, f *os.File) error { return s.PrepareFlush(f, "flush") })
 		drain()
 		got := soWaitFor(t, c, 2, time.Minute)
 		if len(got) != 2 {
@@ -126,19 +135,7 @@ func TestSyncWaitsForEarlierRequests(t *testing.T) {
 
 func TestHeldSyncCancels(t *testing.T) {
 	soBackends(t, func(t *testing.T, be Backend) {
-		f, drain := soFullFIFO(t)
-		c := soContext(t, be)
-		w, s := NewRequest(), NewRequest()
-		if err := w.PrepareWrite(f, 0, make([]byte, 512), "write"); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.PrepareDataSync(f, "sync"); err != nil {
-			t.Fatal(err)
-		}
-		soSubmit(t, c, w, s)
-		if got := soWaitFor(t, c, 1, 50*time.Millisecond); len(got) > 0 {
-			t.Fatalf("%v completed while the write before the sync waited", got[0].User())
-		}
+		c, w, s, drain := soHeldSync(t, be, func(s *Request, f *os.File) error { return s.PrepareDataSync(f, "data sync") })
 		if err := s.Cancel(); err != nil {
 			t.Fatalf("Cancel of the held sync = %v, want nil", err)
 		}
