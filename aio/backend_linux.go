@@ -175,7 +175,7 @@ func (b *linuxBackend) pinning() pinning { return pinBuffers }
 func (b *linuxBackend) submit(batch []*Request, res []syscall.Errno) {
 	ptrs, idx := b.ptrs[:0], b.idx[:0]
 	for i, r := range batch {
-		if linuxSubmitBlocks(r.class) {
+		if linuxSubmitBlocks(&r.class) {
 			res[i] = syscall.EOPNOTSUPP
 			continue
 		}

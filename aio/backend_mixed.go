@@ -84,7 +84,7 @@ func (b *mixedBackend) batchMax() int { return b.k.batchMax() }
 
 // route names the engine for r, whose file class is known.
 func (b *mixedBackend) route(r *Request) engineID {
-	if kernelServes(b.which, r.class) && !(r.class.noNowait && b.triesNowait(r)) {
+	if kernelServes(b.which, &r.class) && !(r.class.noNowait && b.triesNowait(r)) {
 		return engineKernel
 	}
 	return engineGoroutine

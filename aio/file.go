@@ -146,7 +146,7 @@ func (f *File) Kernel() string {
 	switch {
 	case k == "portable":
 		return "goroutines"
-	case e.c.cfg.Backend == KernelBackend || kernelServes(thisKernel, f.class):
+	case e.c.cfg.Backend == KernelBackend || kernelServes(thisKernel, &f.class):
 		return k
 	}
 	return "goroutines"

@@ -40,5 +40,5 @@ func useEngine(k kernelAIO, c fileClass, explicit bool) bool {
 	case explicit:
 		return true
 	}
-	return kernelServes(k, c)
+	return kernelServes(k, &c)
 }

@@ -32,7 +32,7 @@ const (
 // ignore the offset (and positional calls fail with ESPIPE). A file of no
 // type (an eventfd, a timerfd) is read and written as a stream: read(2)
 // waits for its counter as for a pipe's data.
-func (c fileClass) stream() bool { return c.kind.isStream() }
+func (c *fileClass) stream() bool { return c.kind.isStream() }
 
 func (k fileKind) isStream() bool {
 	return k == kindPipe || k == kindSocket || k == kindTerminal || k == kindAnon

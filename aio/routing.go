@@ -26,7 +26,7 @@ const (
 //
 // Directories and files of unknown kind go to goroutines, which report
 // what the system calls say of them.
-func kernelServes(k kernelAIO, c fileClass) bool {
+func kernelServes(k kernelAIO, c *fileClass) bool {
 	if c.refused {
 		return false
 	}
@@ -44,6 +44,6 @@ func kernelServes(k kernelAIO, c fileClass) bool {
 // to the kernel: streams (files with no type in their mode, such as an
 // eventfd or a timerfd, among them) and character devices, which may be
 // anything.
-func linuxSubmitBlocks(c fileClass) bool {
-	return c.stream() || c.kind == kindChar
+func linuxSubmitBlocks(c *fileClass) bool {
+	return c.kind.isStream() || c.kind == kindChar
 }

@@ -37,7 +37,7 @@ func TestKernelServes(t *testing.T) {
 		{"freebsd directory", freebsdAIO, fileClass{known: true, kind: kindDir}, false},
 		{"no kernel AIO", 0, direct, false},
 	} {
-		if got := kernelServes(tc.k, tc.c); got != tc.kernel {
+		if got := kernelServes(tc.k, &tc.c); got != tc.kernel {
 			t.Errorf("%s: kernelServes = %v, want %v", tc.name, got, tc.kernel)
 		}
 	}
@@ -51,7 +51,7 @@ func TestLinuxSubmitBlocks(t *testing.T) {
 		{kindRegular, false}, {kindBlock, false}, {kindDir, false}, {kindOther, false},
 		{kindAnon, true}, {kindPipe, true}, {kindSocket, true}, {kindChar, true}, {kindTerminal, true},
 	} {
-		if got := linuxSubmitBlocks(fileClass{known: true, kind: tc.kind}); got != tc.block {
+		if got := linuxSubmitBlocks(&fileClass{known: true, kind: tc.kind}); got != tc.block {
 			t.Errorf("kind %d: linuxSubmitBlocks = %v, want %v", tc.kind, got, tc.block)
 		}
 	}
