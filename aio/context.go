@@ -264,10 +264,11 @@ func (c *Context) Stats() Stats {
 // MaxRequests; it leaves the rest untouched and reports ErrAgain for them,
 // so offering a long list again after each Wait costs only what fits. Of
 // the requests it looks at, it refuses the whole call, changing nothing,
-// with an error matching ErrInvalidState if one is nil, not Prepared,
-// being submitted to another context or listed twice, ErrInProgress if one
-// is in flight already, or os.ErrClosed if one's file was closed since
-// Prepare. An empty call does nothing and returns 0, nil.
+// with an error matching ErrInvalidState if one is nil, not Prepared or
+// listed twice, ErrInProgress if one is in flight already (or being
+// submitted to another context by a Submit still running), or os.ErrClosed
+// if one's file was closed since Prepare. An empty call does nothing and
+// returns 0, nil.
 //
 // Submit never blocks on I/O, whatever the file; on Linux a KernelBackend
 // context is the exception (see KernelBackend). Wakeup, Cancel and Close
@@ -284,13 +285,14 @@ func (c *Context) Submit(reqs ...*Request) (int, error) {
 		return 0, ErrClosed
 	}
 	room := c.max - c.inflight
-	c.mu.Unlock()
 	var full error
 	if room < len(reqs) {
 		full = wrapError("submit", fmt.Errorf("%d requests in flight, the MaxRequests bound: %w", c.max-room, ErrAgain))
 		reqs = reqs[:room]
 	}
-	if err := c.claim(reqs); err != nil {
+	err := c.claim(reqs)
+	c.mu.Unlock()
+	if err != nil {
 		return 0, err
 	}
 	accepted, err := c.submitHeld(reqs)
@@ -311,14 +313,24 @@ func (c *Context) submitChunks(reqs []*Request) (int, error) {
 		n, again := c.submitChunk(chunk)
 		accepted += n
 		if again {
+			c.mu.Lock()
 			c.release(pending)
+			c.mu.Unlock()
 			return accepted, wrapError("submit", fmt.Errorf("kernel queue full: %w", ErrAgain))
 		}
 	}
 	return accepted, nil
 }
 
-// claim makes c the owner of every request of reqs, or of none.
+// claim makes c the owner of every request of reqs, or of none. It runs
+// under c.mu.
+//
+// A claimed request is Submitted at once, owned by c, with sorting set
+// until submitChunk knows the kernel's answer: State reports Submitted
+// from the claim on, and Cancel, collect and a second claim tell a request
+// still being submitted by its sorting flag, which only c.mu guards. Every
+// way out of the claim but acceptance (release, under c.mu) makes the
+// request Prepared again.
 func (c *Context) claim(reqs []*Request) error {
 	for i, r := range reqs {
 		if err := c.claimOne(r); err != nil {
@@ -336,25 +348,26 @@ func (c *Context) claimOne(r *Request) error {
 	w := stateWord(r.word.Load())
 	switch {
 	case w.is(Prepared) && w.unowned():
-		if r.word.CompareAndSwap(uint64(w), uint64(packState(Prepared, c.id))) {
+		if r.word.CompareAndSwap(uint64(w), uint64(packState(Submitted, c.id))) {
+			r.sorting = true
 			return nil
 		}
 		return fmt.Errorf("being prepared or submitted by another goroutine: %w", ErrInvalidState)
+	case w == packState(Submitted, c.id) && r.sorting:
+		return fmt.Errorf("listed twice: %w", ErrInvalidState)
 	case w.is(Submitted):
 		return ErrInProgress
-	case w.is(Prepared) && w.owner() == c.id:
-		return fmt.Errorf("listed twice or being submitted by another goroutine: %w", ErrInvalidState)
-	case w.is(Prepared):
-		return fmt.Errorf("being submitted to another context: %w", ErrInvalidState)
 	case w.is(statePreparing):
 		return fmt.Errorf("being prepared by another goroutine: %w", ErrInvalidState)
 	}
 	return fmt.Errorf("%v, not Prepared: %w", r.State(), ErrInvalidState)
 }
 
-// release gives claimed requests back to their caller, Prepared.
+// release gives claimed requests back to their caller, Prepared. It runs
+// under c.mu.
 func (c *Context) release(reqs []*Request) {
 	for _, r := range reqs {
+		r.sorting = false
 		r.word.Store(uint64(packState(Prepared, 0)))
 	}
 }
@@ -403,7 +416,7 @@ func (c *Context) submitChunk(chunk []*Request) (accepted int, again bool) {
 			c.ready = append(c.ready, r)
 			readied = true
 		}
-		r.word.Store(uint64(packState(Submitted, c.id)))
+		r.sorting = false
 		if c.inflight == 0 {
 			registry.add(c)
 		}
@@ -636,7 +649,7 @@ func (c *Context) collect(evs []event, out []*Request) int {
 		if r == nil || r.gen != ev.gen {
 			continue
 		}
-		if !stateWord(r.word.Load()).is(Submitted) {
+		if r.sorting {
 			r.early, r.hasEarly = *ev, true // Submit is still sorting it out
 			continue
 		}
@@ -668,6 +681,9 @@ func (c *Context) cancel(r *Request) (err error, ok bool) {
 	defer c.mu.Unlock()
 	if stateWord(r.word.Load()) != packState(Submitted, c.id) {
 		return nil, false
+	}
+	if r.sorting {
+		return ErrNotSubmitted, true // Submit has not handed it over yet
 	}
 	if r.done {
 		return ErrAlreadyCompleted, true

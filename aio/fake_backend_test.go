@@ -203,8 +203,8 @@ func (f *fakeBackend) submit(batch []*Request, res []syscall.Errno) {
 		if res[i] != 0 {
 			f.tb.Errorf("fake backend: res[%d] = %v on entry, want 0", i, res[i])
 		}
-		if st := r.State(); st != Prepared {
-			f.tb.Errorf("fake backend: submit of a %v request", st)
+		if st := r.State(); st != Submitted || !r.sorting {
+			f.tb.Errorf("fake backend: submit of a %v request (claimed by this Submit: %v)", st, r.sorting)
 		}
 		if r.ownerCtx() != f.ctx {
 			f.tb.Errorf("fake backend: submit of a request the context does not own")

@@ -87,9 +87,10 @@ type Request struct {
 	err error
 
 	// Owned by the context while Submitted, under its mutex.
-	slot uint32
-	gen  uint32
-	done bool // the kernel has finished with it; only delivery is left
+	slot    uint32
+	gen     uint32
+	done    bool // the kernel has finished with it; only delivery is left
+	sorting bool // claimed by a Submit that has not sorted out its outcome
 
 	// The event that reached the waiter while Submit was still sorting
 	// out the request's submission; Submit finishes it. Under the
@@ -230,6 +231,9 @@ const maxIovecs = 1024
 func (r *Request) User() any { return r.user }
 
 // State returns the request's state. It is safe to call from any goroutine.
+// A request is Submitted from the moment a Submit takes it; one that Submit
+// then refuses (ErrAgain, a closed file) is Prepared again by the time
+// Submit returns.
 func (r *Request) State() State {
 	if s := stateWord(r.word.Load()).state(); s != statePreparing {
 		return s

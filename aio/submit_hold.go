@@ -53,7 +53,9 @@ func (c *Context) submitHeld(reqs []*Request) (int, error) {
 	clear(h.reqs)
 	h.reqs, h.err = nil, nil
 	if failed >= 0 {
+		c.mu.Lock()
 		c.release(reqs)
+		c.mu.Unlock()
 		r := reqs[failed]
 		return 0, wrapError("submit", fmt.Errorf("request %d: %w", failed, closedFileError(r)))
 	}
