@@ -48,6 +48,8 @@ import (
 // portableJob is the portable backend's per-request state.
 type portableJob struct {
 	state  atomic.Int32
+	slot   uint32 // r.slot and r.gen, copied at submission: the workers
+	gen    uint32 // keep off the lines the waiter writes as it collects
 	n      int
 	errno  syscall.Errno
 	ran    bool               // the system call gave the result
@@ -59,6 +61,11 @@ type portableJob struct {
 	epoch   uint64 // of the request's file
 	ordered bool   // counted in its file's epoch until it finishes
 	held    bool   // a sync kept back until the earlier requests finish
+}
+
+// event is the job's event, with errno and no bytes.
+func (pj *portableJob) event(errno syscall.Errno) event {
+	return event{slot: pj.slot, gen: pj.gen, errno: errno}
 }
 
 const (
@@ -176,6 +183,7 @@ func (b *portableBackend) pinning() pinning { return pinNothing }
 func (b *portableBackend) submit(batch []*Request, res []syscall.Errno) {
 	for _, r := range batch {
 		r.engine = engineGoroutine
+		r.pj.slot, r.pj.gen = r.slot, r.gen
 		r.pj.missed = false
 		r.pj.state.Store(jobQueued)
 	}
@@ -506,14 +514,14 @@ func (b *portableBackend) wakeWaiter() {
 func (b *portableBackend) run(r *Request) event {
 	if !r.pj.state.CompareAndSwap(jobQueued, jobRunning) {
 		b.finished(r)
-		return event{slot: r.slot, gen: r.gen, errno: syscall.ECANCELED}
+		return r.pj.event(syscall.ECANCELED)
 	}
 	return b.perform(r)
 }
 
 // perform does r, which is running, and returns its event.
 func (b *portableBackend) perform(r *Request) event {
-	ev := event{slot: r.slot, gen: r.gen}
+	ev := r.pj.event(0)
 	if r.pj.run == nil {
 		r.pj.run, r.pj.stream = r.runPortable, r.runStream
 	}

@@ -65,7 +65,7 @@ func (b *portableBackend) inline(rs []*Request, evs []event, waits []*Request, r
 			continue
 		}
 		b.finished(r)
-		evs[n] = event{slot: r.slot, gen: r.gen, errno: syscall.ECANCELED}
+		evs[n] = r.pj.event(syscall.ECANCELED)
 		n++
 	}
 	for i := 0; i < len(claimed); {
@@ -82,7 +82,8 @@ func (b *portableBackend) inline(rs []*Request, evs []event, waits []*Request, r
 			waits = append(waits, r)
 			continue
 		}
-		evs[n] = event{slot: r.slot, gen: r.gen, res: int64(r.pj.n)}
+		evs[n] = r.pj.event(0)
+		evs[n].res = int64(r.pj.n)
 		n++
 		b.finished(r)
 		r.pj.state.Store(jobFinished)
