@@ -1,5 +1,7 @@
 package aio
 
+import "os"
+
 // Where syncs are ordered (orderedSyncs), a flush or data sync in the
 // goroutine engine starts only once every request submitted to the engine
 // before it on the same file (device and inode) has finished, as
@@ -19,7 +21,14 @@ type syncOrder struct {
 	one   [1]*Request // a sync released to the queue
 }
 
-type fileKey struct{ dev, ino uint64 }
+// fileKey names a file by its device and inode, or by its *os.File where
+// those name no one file: Linux gives every eventfd, timerfd, signalfd and
+// epoll instance one shared anonymous inode, and an inode 0 is none, and a
+// sync of one such file must not wait for a read of another.
+type fileKey struct {
+	dev, ino uint64
+	f        *os.File
+}
 
 // fileEpochs counts a file's unfinished requests by epoch: counts[i] is
 // epoch base+i, the last one still open. held[i] is the sync that ends
@@ -32,7 +41,12 @@ type fileEpochs struct {
 
 func syncOp(r *Request) bool { return r.op == opFlush || r.op == opDataSync }
 
-func keyOf(r *Request) fileKey { return fileKey{r.class.dev, r.class.ino} }
+func keyOf(r *Request) fileKey {
+	if r.class.kind == kindAnon || r.class.ino == 0 {
+		return fileKey{f: r.file}
+	}
+	return fileKey{dev: r.class.dev, ino: r.class.ino}
+}
 
 // add counts r in its file's open epoch; a sync ends that epoch.
 func (o *syncOrder) add(r *Request) {
