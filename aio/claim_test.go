@@ -161,3 +161,113 @@ func TestRefusedClaimIsNobodys(t *testing.T) {
 		t.Fatal("b returned the wrong request")
 	}
 }
+
+// TestClaimedAwaitingItsChunk: a request Submit has taken but not yet
+// handed to the backend (it waits for an earlier chunk) still has the
+// slot, generation and done mark of its last submission, here one the
+// kernel rejected at queue time. Meanwhile it is Submitted, Result says
+// ErrInProgress, Cancel ErrNotSubmitted (not what its stale done mark
+// would say), Prepare and another context's Submit ErrInProgress; when the
+// earlier chunk meets a full kernel queue, it is Prepared and nobody's
+// again, and another context then takes it.
+func TestClaimedAwaitingItsChunk(t *testing.T) {
+	file := smFile(t, 64)
+	c, f := newFakeContext(t, Config{}, 1, 4)
+	other, fo := newFakeContext(t, Config{}, 4, 4)
+	fo.auto = true
+	reqs := smPrepared(t, file, 3)
+	r0, r1, r2 := reqs[0], reqs[1], reqs[2]
+
+	// r2's last submission: rejected at queue time, returned by Wait.
+	f.outcome = func(*Request) syscall.Errno { return syscall.EBADF }
+	if n, err := c.Submit(r2); n != 1 || err != nil {
+		t.Fatalf("Submit of the request to reject = %d, %v", n, err)
+	}
+	if got := smWaitN(t, c, 1); got[0] != r2 {
+		t.Fatal("Wait returned another request")
+	}
+	if _, err := r2.Result(); !errors.Is(err, syscall.EBADF) {
+		t.Fatalf("Result of the rejected request = %v", err)
+	}
+	if err := r2.PrepareRead(file, 2, make([]byte, 8), nil); err != nil {
+		t.Fatal(err)
+	}
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	f.outcome = func(r *Request) syscall.Errno {
+		switch r {
+		case r0:
+			entered <- struct{}{}
+			<-release
+			return 0
+		case r1:
+			return syscall.EAGAIN
+		}
+		t.Errorf("the request after the refused chunk reached the backend")
+		return 0
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	submitted := make(chan result, 1)
+	go func() {
+		n, err := c.Submit(reqs...)
+		submitted <- result{n, err}
+	}()
+	<-entered
+	for i, r := range []*Request{r1, r2} {
+		if st := r.State(); st != Submitted {
+			t.Errorf("request %d waiting for its chunk is %v, want Submitted", i+1, st)
+		}
+		if _, err := r.Result(); !errors.Is(err, ErrInProgress) {
+			t.Errorf("Result of request %d waiting for its chunk = %v, want ErrInProgress", i+1, err)
+		}
+		if err := r.Cancel(); !errors.Is(err, ErrNotSubmitted) {
+			t.Errorf("Cancel of request %d waiting for its chunk = %v, want ErrNotSubmitted", i+1, err)
+		}
+		if err := r.PrepareRead(file, 0, make([]byte, 4), nil); !errors.Is(err, ErrInProgress) {
+			t.Errorf("Prepare of request %d waiting for its chunk = %v, want ErrInProgress", i+1, err)
+		}
+		if n, err := other.Submit(r); n != 0 || !errors.Is(err, ErrInProgress) {
+			t.Errorf("another context's Submit of request %d waiting for its chunk = %d, %v; want 0, ErrInProgress", i+1, n, err)
+		}
+	}
+	if other.InFlight() != 0 {
+		t.Errorf("the refused Submits left %d requests in flight in the other context", other.InFlight())
+	}
+	close(release)
+	if res := <-submitted; res.n != 1 || !errors.Is(res.err, ErrAgain) {
+		t.Fatalf("Submit = %d, %v; want 1, ErrAgain", res.n, res.err)
+	}
+	if st := r0.State(); st != Submitted || r0.ownerCtx() != c {
+		t.Errorf("the accepted request is %v", st)
+	}
+	for i, r := range []*Request{r1, r2} {
+		if st, owner := r.State(), r.ownerCtx(); st != Prepared || owner != nil {
+			t.Errorf("refused request %d is %v, owned by a context: %v", i+1, st, owner != nil)
+		}
+		if err := r.Cancel(); !errors.Is(err, ErrNotSubmitted) {
+			t.Errorf("Cancel of refused request %d = %v, want ErrNotSubmitted", i+1, err)
+		}
+	}
+	if k := c.InFlight(); k != 1 {
+		t.Errorf("InFlight = %d, want 1", k)
+	}
+	f.completeOK(r0)
+	if got := smWaitN(t, c, 1); got[0] != r0 {
+		t.Fatal("Wait returned another request")
+	}
+	if n, err := other.Submit(r1, r2); n != 2 || err != nil {
+		t.Fatalf("another context's Submit of the refused requests = %d, %v", n, err)
+	}
+	got := smWaitN(t, other, 2)
+	if !(got[0] == r1 && got[1] == r2 || got[0] == r2 && got[1] == r1) {
+		t.Fatal("the other context returned the wrong requests")
+	}
+	for i, r := range got {
+		if n, err := r.Result(); n != 8 || err != nil {
+			t.Errorf("Result of request %d from the other context = %d, %v", i, n, err)
+		}
+	}
+}
