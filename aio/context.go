@@ -346,12 +346,18 @@ func (c *Context) claimOne(r *Request) error {
 		return fmt.Errorf("nil: %w", ErrInvalidState)
 	}
 	w := stateWord(r.word.Load())
-	switch {
-	case w.is(Prepared) && w.unowned():
+	for range claimTries {
+		if !w.is(Prepared) || !w.unowned() {
+			break
+		}
 		if r.word.CompareAndSwap(uint64(w), uint64(packState(Submitted, c.id))) {
 			r.sorting = true
 			return nil
 		}
+		w = stateWord(r.word.Load()) // taken meanwhile: say by whom
+	}
+	switch {
+	case w.is(Prepared) && w.unowned():
 		return fmt.Errorf("being prepared or submitted by another goroutine: %w", ErrInvalidState)
 	case w == packState(Submitted, c.id) && r.sorting:
 		return fmt.Errorf("listed twice: %w", ErrInvalidState)
@@ -362,6 +368,10 @@ func (c *Context) claimOne(r *Request) error {
 	}
 	return fmt.Errorf("%v, not Prepared: %w", r.State(), ErrInvalidState)
 }
+
+// claimTries bounds the compare-and-swaps of one claim that others' changes
+// of the request defeat.
+const claimTries = 4
 
 // release gives claimed requests back to their caller, Prepared. It runs
 // under c.mu.

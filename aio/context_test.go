@@ -1,6 +1,7 @@
 package aio
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -256,12 +257,18 @@ func TestSubmitRace(t *testing.T) {
 		for range 500 {
 			r.PrepareRead(file, 0, make([]byte, 4), nil)
 			var na, nb int
+			var ea, eb error
 			var wg sync.WaitGroup
-			wg.Go(func() { na, _ = a.Submit(r) })
-			wg.Go(func() { nb, _ = b.Submit(r) })
+			wg.Go(func() { na, ea = a.Submit(r) })
+			wg.Go(func() { nb, eb = b.Submit(r) })
 			wg.Wait()
 			if na+nb != 1 {
 				t.Fatalf("accepted by %d contexts", na+nb)
+			}
+			// The loser finds the request in the winner's hands, however
+			// close the race: ErrInProgress.
+			if lost := cmp.Or(ea, eb); !errors.Is(lost, ErrInProgress) {
+				t.Fatalf("the losing Submit = %v, want ErrInProgress", lost)
 			}
 			if na == 1 {
 				smWaitN(t, a, 1)
