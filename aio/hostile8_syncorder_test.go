@@ -334,7 +334,7 @@ func TestH8SyncAfterFailedAndCanceled(t *testing.T) {
 			t.Fatalf("%v came back while the write waited for room", h8Names(got))
 		}
 		drain()
-		got = h8Gather(t, c, 2)
+		h8Gather(t, c, 2)
 		if n, err := w.Result(); n != 512 || err != nil {
 			t.Errorf("write: %d, %v", n, err)
 		}
@@ -510,7 +510,7 @@ func TestH8DeadlineAndWakeupWhileSyncHeld(t *testing.T) {
 		if n, err := c.Wait(context.Background(), 1, out); n != 0 || !errors.Is(err, ErrInterrupted) {
 			t.Fatalf("Wait woken = %d, %v", n, err)
 		}
-		if n, err := c.Wait(nil, 0, out); n != 0 || err != nil {
+		if n, err := c.Wait(context.Background(), 0, out); n != 0 || err != nil {
 			t.Fatalf("Wait(min 0) = %d, %v", n, err)
 		}
 		if err := s.Cancel(); err != nil {
