@@ -10,6 +10,7 @@ type fileClass struct {
 	refused  bool   // the kernel's AIO refused it (FreeBSD EOPNOTSUPP)
 	noInline bool   // its filesystem refused reads that do not wait (runInline)
 	noNowait bool   // its filesystem refused kernel AIO writes that do not wait (Linux RWF_NOWAIT: tmpfs)
+	access   uint8  // the open's access mode (O_ACCMODE bits), where the system tells
 	dev      uint64 // device and inode, to remember files the kernel refused
 	ino      uint64
 }

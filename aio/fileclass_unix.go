@@ -32,6 +32,7 @@ func classify(fd uintptr) fileClass {
 	}
 	if fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0); err == nil {
 		c.direct = fl&oDirect != 0
+		c.access = uint8(fl & unix.O_ACCMODE)
 	}
 	c.refused = refusedBefore(c)
 	c.noInline = noInlineBefore(c)

@@ -24,9 +24,12 @@ type syncOrder struct {
 // fileKey names a file by its device and inode, or by its *os.File where
 // those name no one file: Linux gives every eventfd, timerfd, signalfd and
 // epoll instance one shared anonymous inode, and an inode 0 is none, and a
-// sync of one such file must not wait for a read of another.
+// sync of one such file must not wait for a read of another. A stream's
+// key adds its open's access mode (keyOf); two opens of one FIFO with the
+// same mode still share a key.
 type fileKey struct {
 	dev, ino uint64
+	access   uint8 // of a stream's open (O_ACCMODE bits)
 	f        *os.File
 }
 
@@ -42,8 +45,15 @@ type fileEpochs struct {
 func syncOp(r *Request) bool { return r.op == opFlush || r.op == opDataSync }
 
 func keyOf(r *Request) fileKey {
-	if r.class.kind == kindAnon || r.class.ino == 0 {
+	switch {
+	case r.class.kind == kindAnon || r.class.ino == 0:
 		return fileKey{f: r.file}
+	case r.class.stream():
+		// FreeBSD orders a sync after the jobs of its own open file; the
+		// reading and the writing open of a FIFO (or the two ends of a
+		// pipe) share an inode, not an open file, and a sync of one must
+		// not wait for a read of the other that waits for data.
+		return fileKey{dev: r.class.dev, ino: r.class.ino, access: r.class.access}
 	}
 	return fileKey{dev: r.class.dev, ino: r.class.ino}
 }
