@@ -6,41 +6,17 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/fileaio/fileaio/internal/loopdisk"
 )
 
-// glue7LoopDisk attaches a loop device (the model's disk) over an image of
-// size bytes of kqPattern and opens it read-write. It skips where loop
-// devices cannot be made (not root, no losetup, no /dev/loop-control).
+// glue7LoopDisk is the model's disk: size bytes of kqPattern on a loop
+// device (loopdisk.Attach).
 func glue7LoopDisk(t *testing.T, size int) *os.File {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("attaching a loop device needs root")
-	}
-	img := filepath.Join(t.TempDir(), "disk.img")
-	if err := os.WriteFile(img, kqPattern(0, size), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("losetup", "--find", "--show", img).CombinedOutput()
-	if err != nil {
-		t.Skipf("losetup: %v: %s", err, out)
-	}
-	dev := strings.TrimSpace(string(out))
-	t.Cleanup(func() {
-		if out, err := exec.Command("losetup", "-d", dev).CombinedOutput(); err != nil {
-			t.Errorf("losetup -d %s: %v: %s", dev, err, out)
-		}
-	})
-	f, err := os.OpenFile(dev, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
+	return loopdisk.Attach(t, kqPattern(0, size))
 }
 
 // glue7Round submits r alone, waits for it and fails unless it succeeded

@@ -45,5 +45,5 @@ func kernelServes(k kernelAIO, c *fileClass) bool {
 // eventfd or a timerfd, among them) and character devices, which may be
 // anything.
 func linuxSubmitBlocks(c *fileClass) bool {
-	return c.kind.isStream() || c.kind == kindChar
+	return c.stream() || c.kind == kindChar
 }

@@ -4,7 +4,7 @@ import "os"
 
 // Where syncs are ordered (orderedSyncs), a flush or data sync in the
 // goroutine engine starts only once every request submitted to the engine
-// before it on the same file (device and inode) has finished, as
+// before it on the same file (fileKey) has finished, as
 // FreeBSD's aio_fsync does for the jobs of its open file. The engine
 // counts each file's unfinished requests by epoch, a sync closing its
 // epoch; a worker that takes a sync whose earlier epochs are not done

@@ -6,43 +6,17 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"unsafe"
 
+	"github.com/fileaio/fileaio/internal/loopdisk"
 	"golang.org/x/sys/unix"
 )
 
-// loopDisk attaches a loop device over an image of size bytes holding
-// pattern repeated, and opens it read-write. It skips where loop devices
-// cannot be made (not root, no losetup, no /dev/loop-control).
+// loopDisk is a disk of size bytes holding pattern repeated (loopdisk.Attach).
 func loopDisk(t *testing.T, size int, pattern []byte) *os.File {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("attaching a loop device needs root")
-	}
-	img := filepath.Join(t.TempDir(), "disk.img")
-	if err := os.WriteFile(img, bytes.Repeat(pattern, size/len(pattern)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("losetup", "--find", "--show", img).CombinedOutput()
-	if err != nil {
-		t.Skipf("losetup: %v: %s", err, out)
-	}
-	dev := strings.TrimSpace(string(out))
-	t.Cleanup(func() {
-		if out, err := exec.Command("losetup", "-d", dev).CombinedOutput(); err != nil {
-			t.Errorf("losetup -d %s: %v: %s", dev, err, out)
-		}
-	})
-	f, err := os.OpenFile(dev, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
+	return loopdisk.Attach(t, bytes.Repeat(pattern, size/len(pattern)))
 }
 
 // A disk (the host's block device) is served on the bio path for requests
