@@ -94,7 +94,7 @@ func (k *Kernel) listSigLocked(lj *lioJob, list, sig unsafe.Pointer) syscall.Err
 		return unix.EINVAL
 	}
 	k.violateLocked("lio_listio with list-level SIGEV_KEVENT (EVFILT_LIO), which the project must not use (§B EVFILT_LIO caveats)")
-	q := k.kqs[signo]
+	q := k.kqueueLocked(signo)
 	if q == nil {
 		return unix.EBADF
 	}

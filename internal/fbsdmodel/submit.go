@@ -130,7 +130,7 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 		if c.kevFlags()&^(EV_ONESHOT|EV_CLEAR|EV_DISPATCH) != 0 { // §B
 			return nil, unix.EINVAL
 		}
-		if j.kq = k.kqs[c.sigKqueue()]; j.kq == nil { // §B: not a kqueue
+		if j.kq = k.kqueueLocked(c.sigKqueue()); j.kq == nil { // §B: not a kqueue, or closing
 			return nil, unix.EBADF
 		}
 		k.checkCloexecLocked(j.kq)
