@@ -64,6 +64,9 @@ func (k *Kernel) aqueueLocked(ucb unsafe.Pointer, op int, lj *lioJob) syscall.Er
 	// §A.1: status and error are written before anything else.
 	store64(ucb, offStatus, ^uint64(0))
 	store64(ucb, offError, 0)
+	if k.storesKernelinfo() {
+		store64(ucb, offKinfo, ^uint64(0))
+	}
 	j, e := k.admitLocked(ucb, op)
 	if j == nil {
 		// §A.5: a rejected job leaves status -1 and its errno in error; a
@@ -123,6 +126,12 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	if rw && c.offset() < 0 && f.kind != unix.S_IFCHR && !isDisk(f.kind) { // §F.5: VCHR, which FreeBSD's disks are
 		return nil, unix.EINVAL
 	}
+	if k.storesKernelinfo() { // the job's reference id, a LIO_NOP's too
+		if k.jobrefid++; k.jobrefid <= 0 {
+			k.jobrefid = 1 // wrapped to 1 on overflow
+		}
+		store64(ucb, offKinfo, uint64(k.jobrefid))
+	}
 	if op == LIO_NOP { // §B: the descriptor is checked, no job is made
 		return nil, 0
 	}
@@ -148,6 +157,12 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	j.file, j.id = file, f.id
 	return j, 0
 }
+
+// storesKernelinfo tells whether aio_aqueue writes the aiocb's kernelinfo
+// word (store_kernelinfo): 13.x and 14.x do, -1 at once and the job's
+// reference id once its descriptor has passed the checks; the main branch
+// of 2025, which 15 is played as, does not.
+func (k *Kernel) storesKernelinfo() bool { return k.cfg.Osreldate < Osreldate15 }
 
 // listOpcode is aio_aqueue's opcode switch for lio_listio entries (§B):
 // LIO_READV and LIO_WRITEV only from 14.0 on.
