@@ -283,11 +283,12 @@ func (kn *knote) event() kevent {
 
 // delivered applies what collecting an event does to its knote
 // (kqueue_scan): EV_ONESHOT deletes it, EV_DISPATCH disables it, EV_CLEAR
-// resets it, and a level-triggered knote goes back to the end of the queue
-// while its filter stays true (§B sigev_notify_kevent_flags).
+// resets it, and a level-triggered knote (an EVFILT_LIO one among them)
+// goes back to the end of the queue while its filter stays true (§B
+// sigev_notify_kevent_flags).
 func (kn *knote) delivered() {
 	switch {
-	case kn.flags&EV_ONESHOT != 0 || kn.key.filter == EVFILT_LIO:
+	case kn.flags&EV_ONESHOT != 0:
 		kn.drop()
 		return
 	case kn.flags&EV_DISPATCH != 0:
