@@ -220,11 +220,17 @@ func (k *Kernel) releaseLocked(q *kqueue) {
 
 // registerAIO attaches the completion knote of j (ident = aiocb address,
 // EV_FLAG1 registration, §A kevent). A knote with the same ident is modified
-// instead, and j gets none (§A "Never resubmit").
+// instead, and j gets none (§A "Never resubmit"): as kqueue_register does
+// with a knote it finds, the registration's udata replaces the knote's, its
+// EV_ENABLE enables the knote again, and the filter is evaluated again for
+// the knote's own job, whose event is queued if that job has finished. The
+// registration's flags do not change the knote's.
 func (q *kqueue) registerAIO(j *job) *knote {
 	key := knoteKey{j.uaddr, EVFILT_AIO}
 	if kn := q.knotes[key]; kn != nil {
 		kn.udata = j.kcb.sigValue()
+		kn.disabled = false
+		kn.activate()
 		return nil
 	}
 	kn := &knote{kq: q, key: key, flags: j.kcb.kevFlags(), udata: j.kcb.sigValue(), job: j}

@@ -276,7 +276,9 @@ func (k *Kernel) enqueueLocked(j *job, lj *lioJob) {
 	k.njobs++
 	k.cfg.System.add(1)
 	if j.kq != nil {
-		j.kn = j.kq.registerAIO(j)
+		if j.kn = j.kq.registerAIO(j); j.kn == nil {
+			k.wakeLocked() // the old knote it found may have an event again
+		}
 		k.stats.KnoteFlags[j.kcb.kevFlags()]++
 	}
 	if lj != nil {
