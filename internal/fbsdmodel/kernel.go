@@ -90,6 +90,7 @@ type Kernel struct {
 
 	held, stalled int
 	closed        bool
+	rundown       bool // Exit is running the process's AIO state down (KAIO_RUNDOWN)
 	failNext      syscall.Errno
 	failFd        map[int]syscall.Errno
 
