@@ -3,6 +3,7 @@
 package fbsdmodel
 
 import (
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -150,7 +151,7 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	}
 	j.noBio = bio && op&LIO_VECTORED != 0 && len(j.iov) == 0
 	j.stream = f.kind != unix.S_IFREG && f.kind != unix.S_IFDIR && f.kind != unix.S_IFBLK
-	file, err := unix.FcntlInt(uintptr(j.fd), unix.F_DUPFD_CLOEXEC, 0) // §F: the job's own reference
+	file, err := holdFile(j.fd) // §F: the job's own reference
 	if err != nil {
 		return nil, err.(syscall.Errno)
 	}
@@ -163,6 +164,30 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 // reference id once its descriptor has passed the checks; the main branch
 // of 2025, which 15 is played as, does not.
 func (k *Kernel) storesKernelinfo() bool { return k.cfg.Osreldate < Osreldate15 }
+
+// holdFile is the job's reference to the file of fd (fget's fhold, §F). On
+// the host it is a descriptor, dup'ed as high as the descriptor limit lets
+// (from half of it), so that it takes none of the low numbers the program's
+// opens get: FreeBSD's reference is no descriptor at all.
+func holdFile(fd int) (int, error) {
+	holdOnce.Do(func() {
+		var lim unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur >= 64 && lim.Cur <= 1<<30 {
+			holdBase = int(lim.Cur / 2)
+		}
+	})
+	if holdBase > 0 {
+		if file, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, holdBase); err == nil {
+			return file, nil
+		}
+	}
+	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+}
+
+var (
+	holdOnce sync.Once
+	holdBase int // the lowest number holdFile tries, 0 if the limit is unknown
+)
 
 // listOpcode is aio_aqueue's opcode switch for lio_listio entries (§B):
 // LIO_READV and LIO_WRITEV only from 14.0 on.
