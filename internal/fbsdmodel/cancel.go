@@ -18,17 +18,22 @@ import (
 // runs) or AIO_ALLDONE (no such unfinished job); with a nil cb,
 // AIO_NOTCANCELED if any match runs, else AIO_CANCELED if any was canceled,
 // else AIO_ALLDONE. On a disk's descriptor it answers AIO_NOTCANCELED at
-// once, whatever cb. A bad fd is EBADF. cb is never read or written.
+// once, whatever cb, once the process has made an AIO call (before that,
+// AIO_ALLDONE on any descriptor). A bad fd is EBADF. cb is never read or
+// written.
 func (k *Kernel) AioCancel(fd int, cb unsafe.Pointer) (int, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return -1, unix.EBADF
 	}
+	k.enter()
+	defer k.mu.Unlock()
+	if !k.aioinfo { // no AIO state yet: nothing to cancel, whatever the file
+		return AIO_ALLDONE, nil
+	}
 	if isDisk(st.Mode & unix.S_IFMT) { // vn_isdisk: bio jobs are never cancelable
 		return AIO_NOTCANCELED, nil
 	}
-	k.enter()
-	defer k.mu.Unlock()
 	var match []*job
 	for _, list := range k.jobs {
 		for _, j := range list {

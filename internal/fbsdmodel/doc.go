@@ -12,7 +12,8 @@
 // kernel's answers it records every rule a program breaks that FreeBSD would
 // punish silently (unpinned memory, a resubmitted aiocb, a kqueue closed with
 // unreturned jobs, uncollected completions, interfaces the project must not
-// use); Violations and Check report them.
+// use); Violations and Check report them. Exit plays the process's exit,
+// which runs its AIO state down.
 //
 // It plays one FreeBSD release (Config.Osreldate, kern.osreldate): 13.x
 // below 1400000, which refuses vectored lio_listio entries and lacks

@@ -30,7 +30,7 @@ type aiocb struct {
 	reqprio  int32
 	status   int64
 	err      int64
-	_        uintptr
+	kinfo    int64 // _aiocb_private.kernelinfo
 	notify   int32
 	kq       int32
 	value    uint64

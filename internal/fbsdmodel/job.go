@@ -80,6 +80,10 @@ func (k *Kernel) freeLocked(j *job) {
 		j.kn.drop()
 		j.kn = nil
 	}
+	if j.lio != nil {
+		j.lio.forget()
+		j.lio = nil
+	}
 	j.kq = nil
 	unix.Close(j.file)
 }

@@ -66,12 +66,13 @@ type Kernel struct {
 	changed chan struct{} // closed and replaced whenever a sleeper may wake
 	rng     *rand.Rand
 
-	jobs    map[uintptr][]*job // by user aiocb address, oldest first (kaio_all)
-	njobs   int                // kaio_count
-	queue   []*job             // runnable jobs no worker has taken (aio_jobs)
-	running int
-	seq     uint64 // submission order (seqno)
-	doneSeq uint64 // completion order (kaio_done)
+	jobs     map[uintptr][]*job // by user aiocb address, oldest first (kaio_all)
+	njobs    int                // kaio_count
+	queue    []*job             // runnable jobs no worker has taken (aio_jobs)
+	running  int
+	seq      uint64 // submission order (seqno)
+	jobrefid int64  // the last job reference id written into kernelinfo (13.x, 14.x)
+	doneSeq  uint64 // completion order (kaio_done)
 
 	kqs map[int]*kqueue // by descriptor
 
@@ -89,6 +90,7 @@ type Kernel struct {
 
 	held, stalled int
 	closed        bool
+	rundown       bool // Exit is running the process's AIO state down (KAIO_RUNDOWN)
 	failNext      syscall.Errno
 	failFd        map[int]syscall.Errno
 

@@ -16,21 +16,21 @@ import (
 // or asks for EV_RECEIPT, is reported as an EV_ERROR event while there is
 // room; without room the call ends there, with the change's error (or 0 for
 // a receipt), and later changes are not applied. Changes with filter 0 are
-// skipped. A blocking call may end early with EINTR, never when an event is
-// ready (§G EINTR).
+// skipped. As in kern_kevent and kqueue_kevent, a descriptor that is not a
+// kqueue is EBADF before anything else, a negative nchanges EINVAL next;
+// nevents and the timeout are looked at only once the changes are applied
+// (kqueue_scan): with nevents 0 the call returns at once whatever the
+// timeout, a negative nevents or an invalid timeout is EINVAL. A blocking
+// call may end early with EINTR, never when an event is ready (§G EINTR).
 func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events unsafe.Pointer, nevents int, timeout unsafe.Pointer) (int, error) {
-	if nchanges < 0 || nevents < 0 {
-		return -1, unix.EINVAL
-	}
-	poll, deadline, e := readTimeout(timeout)
-	if e != 0 {
-		return -1, e
-	}
 	k.enter()
 	defer k.mu.Unlock()
-	q := k.kqs[kq]
+	q := k.kqueueLocked(kq)
 	if q == nil {
 		return -1, unix.EBADF
+	}
+	if nchanges < 0 {
+		return -1, unix.EINVAL
 	}
 	q.users++
 	defer func() {
@@ -40,7 +40,7 @@ func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events uns
 	if nchanges > 0 {
 		k.checkCloexecLocked(q)
 	}
-	n := 0
+	n, room := 0, nevents
 	for i := range nchanges {
 		ch := loadKevent(changes, i)
 		if ch.filter == 0 { // kqueue_kevent skips it
@@ -51,18 +51,31 @@ func (k *Kernel) Kevent(kq int, changes unsafe.Pointer, nchanges int, events uns
 		if e == 0 && ch.flags&EV_RECEIPT == 0 {
 			continue
 		}
-		if n == nevents { // no room: the call ends here, later changes unapplied
+		if room == 0 { // no room: the call ends here, later changes unapplied
 			if e == 0 {
 				return 0, nil
 			}
 			return -1, e
 		}
 		ch.flags, ch.data = EV_ERROR, int64(e)
-		storeKevent(events, n, ch)
+		if events != nil && room > 0 {
+			storeKevent(events, n, ch)
+		}
 		n++
+		room--
 	}
-	if n > 0 || nevents == 0 {
+	if n > 0 {
 		return n, nil
+	}
+	switch { // kqueue_scan
+	case nevents == 0:
+		return 0, nil
+	case nevents < 0:
+		return -1, unix.EINVAL
+	}
+	poll, deadline, e := readTimeout(timeout)
+	if e != 0 {
+		return -1, e
 	}
 	var eintr time.Time
 	if !poll && k.rng.IntN(100) < k.cfg.EINTRPercent {

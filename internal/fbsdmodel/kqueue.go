@@ -3,18 +3,21 @@
 package fbsdmodel
 
 import (
+	"os"
+	"strconv"
+
 	"golang.org/x/sys/unix"
 )
 
 // kqueue is one kqueue. Its descriptor is a real host descriptor (a memfd)
-// so that the program can close it; the kernel remembers the file's identity
-// to notice the close.
+// so that the program can close and dup it; the kernel remembers the file's
+// identity to tell its descriptors and to notice the last close.
 type kqueue struct {
-	fd       int
+	fd       int // a descriptor number of it (the one it was made with, until that closes)
 	dev, ino uint64
 	knotes   map[knoteKey]*knote
 	active   []*knote // events waiting to be collected, oldest first
-	fdClosed bool     // its descriptor was closed
+	fdClosed bool     // its last descriptor was closed
 	users    int      // kevent calls in progress on it, each holding it open
 	closed   bool     // drained: knotes dropped, jobs detached
 
@@ -102,20 +105,54 @@ func (k *Kernel) checkCloexecLocked(q *kqueue) {
 	k.violateLocked("kqueue %d is used without close-on-exec (kqueuex(KQUEUE_CLOEXEC), or FD_CLOEXEC right after kqueue, §G)", q.fd)
 }
 
-// sweepLocked notices kqueues whose descriptor was closed. The number is
-// gone at once (a new call naming it fails, or finds another file), but the
-// kqueue is drained (kqueue_close -> kqueue_drain, §G: its knotes dropped,
-// its jobs completing without notification) only once no kevent call on it
-// is in progress, since each holds its own reference to the file. Closing
-// one while jobs that report to it are not yet aio_returned is a violation
-// (§G kqueue lifetime, §I.11).
+// kqueueLocked is fget + kqueue_acquire on descriptor number fd: the kqueue
+// whose file fd refers to, whatever number it has (a dup of a kqueue's
+// descriptor names the same kqueue), or nil if fd is not open or not a
+// kqueue, or its kqueue is closing (EBADF).
+func (k *Kernel) kqueueLocked(fd int) *kqueue {
+	if q := k.kqs[fd]; q != nil {
+		return q // enter's sweep has checked the number still refers to it
+	}
+	var st unix.Stat_t
+	if fd < 0 || unix.Fstat(fd, &st) != nil {
+		return nil
+	}
+	for _, q := range k.kqs {
+		if q.is(&st) {
+			k.kqs[fd] = q
+			return q
+		}
+	}
+	return nil
+}
+
+// is reports whether st is the kqueue's file.
+func (q *kqueue) is(st *unix.Stat_t) bool { return uint64(st.Dev) == q.dev && st.Ino == q.ino }
+
+// sweepLocked notices descriptor numbers of kqueues that were closed. The
+// number is gone at once (a new call naming it fails, or finds another
+// file). The kqueue itself closes only with the last descriptor of its file
+// (kqueue_close runs when the file's last reference goes): another number
+// the model knows, or a dup it has not seen yet, keeps it open. A closed
+// kqueue is drained (kqueue_drain, §G: its knotes dropped, its jobs
+// completing without notification) once no kevent call on it is in
+// progress, since each holds its own reference to the file. Closing one
+// while jobs that report to it are not yet aio_returned is a violation (§G
+// kqueue lifetime, §I.11).
 func (k *Kernel) sweepLocked() {
+	var lost []*kqueue
 	for fd, q := range k.kqs {
 		var st unix.Stat_t
-		if unix.Fstat(fd, &st) == nil && uint64(st.Dev) == q.dev && st.Ino == q.ino {
+		if unix.Fstat(fd, &st) == nil && q.is(&st) {
 			continue
 		}
 		delete(k.kqs, fd)
+		lost = append(lost, q)
+	}
+	for _, q := range lost {
+		if q.fdClosed || k.stillOpenLocked(q) {
+			continue
+		}
 		q.fdClosed = true
 		n := 0
 		for _, list := range k.jobs {
@@ -126,10 +163,38 @@ func (k *Kernel) sweepLocked() {
 			}
 		}
 		if n > 0 {
-			k.violateLocked("kqueue %d closed while %d jobs reporting to it were not aio_returned (§G)", fd, n)
+			k.violateLocked("kqueue %d closed while %d jobs reporting to it were not aio_returned (§G)", q.fd, n)
 		}
 		k.releaseLocked(q)
 	}
+}
+
+// stillOpenLocked reports whether a descriptor of the process still refers
+// to q's file, and if so records it as q's number: one the model knows, or
+// else one found among the process's descriptors.
+func (k *Kernel) stillOpenLocked(q *kqueue) bool {
+	for fd, o := range k.kqs {
+		if o == q {
+			q.fd = fd
+			return true
+		}
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return false
+	}
+	for _, ent := range ents {
+		fd, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil && q.is(&st) {
+			k.kqs[fd], q.fd = q, fd
+			return true
+		}
+	}
+	return false
 }
 
 // releaseLocked drains q if its descriptor is closed and no kevent call
@@ -155,11 +220,17 @@ func (k *Kernel) releaseLocked(q *kqueue) {
 
 // registerAIO attaches the completion knote of j (ident = aiocb address,
 // EV_FLAG1 registration, §A kevent). A knote with the same ident is modified
-// instead, and j gets none (§A "Never resubmit").
+// instead, and j gets none (§A "Never resubmit"): as kqueue_register does
+// with a knote it finds, the registration's udata replaces the knote's, its
+// EV_ENABLE enables the knote again, and the filter is evaluated again for
+// the knote's own job, whose event is queued if that job has finished. The
+// registration's flags do not change the knote's.
 func (q *kqueue) registerAIO(j *job) *knote {
 	key := knoteKey{j.uaddr, EVFILT_AIO}
 	if kn := q.knotes[key]; kn != nil {
 		kn.udata = j.kcb.sigValue()
+		kn.disabled = false
+		kn.activate()
 		return nil
 	}
 	kn := &knote{kq: q, key: key, flags: j.kcb.kevFlags(), udata: j.kcb.sigValue(), job: j}
@@ -218,11 +289,12 @@ func (kn *knote) event() kevent {
 
 // delivered applies what collecting an event does to its knote
 // (kqueue_scan): EV_ONESHOT deletes it, EV_DISPATCH disables it, EV_CLEAR
-// resets it, and a level-triggered knote goes back to the end of the queue
-// while its filter stays true (§B sigev_notify_kevent_flags).
+// resets it, and a level-triggered knote (an EVFILT_LIO one among them)
+// goes back to the end of the queue while its filter stays true (§B
+// sigev_notify_kevent_flags).
 func (kn *knote) delivered() {
 	switch {
-	case kn.flags&EV_ONESHOT != 0 || kn.key.filter == EVFILT_LIO:
+	case kn.flags&EV_ONESHOT != 0:
 		kn.drop()
 		return
 	case kn.flags&EV_DISPATCH != 0:

@@ -18,6 +18,7 @@ const (
 	offOpcode    = 48 // int32
 	offStatus    = 56 // int64, _aiocb_private.status
 	offError     = 64 // int64, _aiocb_private.error
+	offKinfo     = 72 // pointer-sized, _aiocb_private.kernelinfo (written by 13.x and 14.x only)
 	offNotify    = 80 // int32, sigev_notify
 	offSigKqueue = 84 // int32, sigev_notify_kqueue (sigev_signo)
 	offSigValue  = 88 // uint64, sigev_value

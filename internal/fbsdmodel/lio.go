@@ -11,7 +11,8 @@ import (
 )
 
 // lioJob is the kernel's struct aioliojob: the members one lio_listio call
-// queued.
+// queued and that are not yet freed (aio_return), and how many of them have
+// finished.
 type lioJob struct {
 	count, finished int
 	submitted       bool   // every entry has been looked at
@@ -61,6 +62,9 @@ func (k *Kernel) LioListio(mode int, list unsafe.Pointer, n int, sig unsafe.Poin
 	}
 	lj.submitted = true
 	lj.check()
+	if lj.count == 0 { // nothing queued: the list job goes now, its knote with it
+		lj.free()
+	}
 	k.wakeLocked()
 	for mode == LIO_WAIT && lj.finished < lj.count {
 		k.sleepLocked(time.Time{})
@@ -94,7 +98,7 @@ func (k *Kernel) listSigLocked(lj *lioJob, list, sig unsafe.Pointer) syscall.Err
 		return unix.EINVAL
 	}
 	k.violateLocked("lio_listio with list-level SIGEV_KEVENT (EVFILT_LIO), which the project must not use (§B EVFILT_LIO caveats)")
-	q := k.kqs[signo]
+	q := k.kqueueLocked(signo)
 	if q == nil {
 		return unix.EBADF
 	}
@@ -108,7 +112,9 @@ func (k *Kernel) listSigLocked(lj *lioJob, list, sig unsafe.Pointer) syscall.Err
 }
 
 // check fires the list's event once every queued member finished. A list
-// that queued nothing never reports (bug 251515, §B).
+// that queued nothing never reports (bug 251515, §B). Once fired, the
+// EVFILT_LIO knote is level-triggered: it reports on every kevent call until
+// the list job is freed.
 func (lj *lioJob) check() {
 	if !lj.submitted || lj.fired || lj.count == 0 || lj.finished < lj.count {
 		return
@@ -116,5 +122,25 @@ func (lj *lioJob) check() {
 	lj.fired = true
 	if lj.kn != nil {
 		lj.kn.activate()
+	}
+}
+
+// forget is aio_free_entry's part for a member of the list: the member no
+// longer counts, and the list job goes with its last member, its EVFILT_LIO
+// knote with it (knlist_delete).
+func (lj *lioJob) forget() {
+	lj.count--
+	lj.finished--
+	if lj.count == 0 && lj.submitted {
+		lj.free()
+	}
+}
+
+// free drops the list's EVFILT_LIO knote, and any event of it not yet
+// collected.
+func (lj *lioJob) free() {
+	if lj.kn != nil {
+		lj.kn.drop()
+		lj.kn = nil
 	}
 }

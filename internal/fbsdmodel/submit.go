@@ -3,6 +3,7 @@
 package fbsdmodel
 
 import (
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -64,6 +65,9 @@ func (k *Kernel) aqueueLocked(ucb unsafe.Pointer, op int, lj *lioJob) syscall.Er
 	// §A.1: status and error are written before anything else.
 	store64(ucb, offStatus, ^uint64(0))
 	store64(ucb, offError, 0)
+	if k.storesKernelinfo() {
+		store64(ucb, offKinfo, ^uint64(0))
+	}
 	j, e := k.admitLocked(ucb, op)
 	if j == nil {
 		// §A.5: a rejected job leaves status -1 and its errno in error; a
@@ -123,6 +127,12 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	if rw && c.offset() < 0 && f.kind != unix.S_IFCHR && !isDisk(f.kind) { // §F.5: VCHR, which FreeBSD's disks are
 		return nil, unix.EINVAL
 	}
+	if k.storesKernelinfo() { // the job's reference id, a LIO_NOP's too
+		if k.jobrefid++; k.jobrefid <= 0 {
+			k.jobrefid = 1 // wrapped to 1 on overflow
+		}
+		store64(ucb, offKinfo, uint64(k.jobrefid))
+	}
 	if op == LIO_NOP { // §B: the descriptor is checked, no job is made
 		return nil, 0
 	}
@@ -130,7 +140,7 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 		if c.kevFlags()&^(EV_ONESHOT|EV_CLEAR|EV_DISPATCH) != 0 { // §B
 			return nil, unix.EINVAL
 		}
-		if j.kq = k.kqs[c.sigKqueue()]; j.kq == nil { // §B: not a kqueue
+		if j.kq = k.kqueueLocked(c.sigKqueue()); j.kq == nil { // §B: not a kqueue, or closing
 			return nil, unix.EBADF
 		}
 		k.checkCloexecLocked(j.kq)
@@ -141,13 +151,43 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 	}
 	j.noBio = bio && op&LIO_VECTORED != 0 && len(j.iov) == 0
 	j.stream = f.kind != unix.S_IFREG && f.kind != unix.S_IFDIR && f.kind != unix.S_IFBLK
-	file, err := unix.FcntlInt(uintptr(j.fd), unix.F_DUPFD_CLOEXEC, 0) // §F: the job's own reference
+	file, err := holdFile(j.fd) // §F: the job's own reference
 	if err != nil {
 		return nil, err.(syscall.Errno)
 	}
 	j.file, j.id = file, f.id
 	return j, 0
 }
+
+// storesKernelinfo tells whether aio_aqueue writes the aiocb's kernelinfo
+// word (store_kernelinfo): 13.x and 14.x do, -1 at once and the job's
+// reference id once its descriptor has passed the checks; the main branch
+// of 2025, which 15 is played as, does not.
+func (k *Kernel) storesKernelinfo() bool { return k.cfg.Osreldate < Osreldate15 }
+
+// holdFile is the job's reference to the file of fd (fget's fhold, §F). On
+// the host it is a descriptor, dup'ed as high as the descriptor limit lets
+// (from half of it), so that it takes none of the low numbers the program's
+// opens get: FreeBSD's reference is no descriptor at all.
+func holdFile(fd int) (int, error) {
+	holdOnce.Do(func() {
+		var lim unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur >= 64 && lim.Cur <= 1<<30 {
+			holdBase = int(lim.Cur / 2)
+		}
+	})
+	if holdBase > 0 {
+		if file, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, holdBase); err == nil {
+			return file, nil
+		}
+	}
+	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+}
+
+var (
+	holdOnce sync.Once
+	holdBase int // the lowest number holdFile tries, 0 if the limit is unknown
+)
 
 // listOpcode is aio_aqueue's opcode switch for lio_listio entries (§B):
 // LIO_READV and LIO_WRITEV only from 14.0 on.
@@ -261,7 +301,9 @@ func (k *Kernel) enqueueLocked(j *job, lj *lioJob) {
 	k.njobs++
 	k.cfg.System.add(1)
 	if j.kq != nil {
-		j.kn = j.kq.registerAIO(j)
+		if j.kn = j.kq.registerAIO(j); j.kn == nil {
+			k.wakeLocked() // the old knote it found may have an event again
+		}
 		k.stats.KnoteFlags[j.kcb.kevFlags()]++
 	}
 	if lj != nil {

@@ -130,7 +130,7 @@ func (k *Kernel) completeLocked(j *job, status int64, e syscall.Errno) {
 	j.state, j.status, j.errno = done, status, e
 	k.doneSeq++
 	j.doneSeq = k.doneSeq
-	if j.kn != nil {
+	if j.kn != nil && !k.rundown { // KAIO_RUNDOWN: no notification
 		j.kn.activate()
 	}
 	for _, s := range j.syncs {
@@ -145,7 +145,9 @@ func (k *Kernel) completeLocked(j *job, status int64, e syscall.Errno) {
 	j.syncs = nil
 	if j.lio != nil {
 		j.lio.finished++
-		j.lio.check()
+		if !k.rundown {
+			j.lio.check()
+		}
 	}
 	k.wakeLocked()
 }
