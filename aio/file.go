@@ -40,7 +40,8 @@ import (
 // errors.Is(err, syscall.EBADF) works. A negative offset fails before any
 // system call, with an error matching os.ErrInvalid and syscall.EINVAL.
 // A ReadAtContext or WriteAtContext that gives up for its ctx returns
-// ctx.Err() itself, not wrapped.
+// ctx.Err() itself, not wrapped; one whose request failed although ctx was
+// done returns that failure instead.
 type File struct {
 	f      *os.File
 	name   string
@@ -212,11 +213,18 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	return f.readAt(context.Background(), p, off)
 }
 
-// ReadAtContext is ReadAt that gives up when ctx is done: it then returns
-// ctx.Err(), with the bytes read so far, once the kernel has let go of p
-// (the request canceled, or completed where the kernel cannot cancel it;
-// Linux cannot). On the direct path (see File) ctx is looked at only
-// before the system call.
+// ReadAtContext is ReadAt that gives up when ctx is done. It returns only
+// once the kernel has let go of p: the request in flight was canceled,
+// withdrawn before it reached the kernel, or ran to its end (where the
+// kernel cannot cancel it; Linux never can). Then:
+//   - canceled or withdrawn: the bytes read so far, and ctx.Err();
+//   - completed: its bytes are counted in n, and the error is ctx.Err(),
+//     also when n == len(p);
+//   - failed (EIO, EBADF...): the bytes read before it, and that error,
+//     the *os.PathError ReadAt gives, not ctx.Err().
+//
+// On the direct path (see File) ctx is looked at only before the system
+// call, whose outcome is the call's.
 func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -231,10 +239,13 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 }
 
 // WriteAtContext is WriteAt that gives up when ctx is done, as
-// ReadAtContext: it returns ctx.Err() with the bytes written so far once
-// the kernel has let go of p. That n is exact: with n == len(p) the write
-// landed whole although the error is ctx.Err() (the kernel finished it
-// first), and with n == 0 nothing landed.
+// ReadAtContext: once the kernel has let go of p it returns the bytes
+// written so far with ctx.Err() if the request in flight was canceled,
+// withdrawn or completed, and with the request's own error (the
+// *os.PathError WriteAt gives: ENOSPC, EIO...) if it failed. That n is
+// exact: with n == len(p) the write landed whole although the error is
+// ctx.Err() (the kernel finished it first), and with n == 0 nothing
+// landed.
 func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
