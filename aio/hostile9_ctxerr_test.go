@@ -3,7 +3,9 @@ package aio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -105,5 +107,165 @@ func TestH9CtxDoneCompletionErrorReported(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestH9CtxGivesUpWhileKernelFullOfOthers: the engine's kernel refuses
+// every request for lack of room (EAGAIN) while none of the engine's own
+// is in flight: its queue is full of other contexts' requests, so no
+// completion of the engine's will make room. A ReadAtContext whose ctx
+// ends meanwhile gives up with ctx.Err() and nothing read, without
+// waiting for room; a ReadAt without ctx keeps trying and succeeds once
+// room comes; Engine.Close, begun while a ctx call waits, returns once
+// that call gave up.
+func TestH9CtxGivesUpWhileKernelFullOfOthers(t *testing.T) {
+	c, fb := newFakeContext(t, Config{WaitWithoutPending: true}, 16, 8)
+	e := newEngine(c)
+	f, err := e.NewFile(smFile(t, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		f.Close()
+		e.Close() // the test's own Close went first, unless it failed before
+	})
+	var full atomic.Bool
+	full.Store(true)
+	t.Cleanup(func() { full.Store(false) }) // before the engine's Close: room at last
+	fb.mu.Lock()
+	fb.outcome = func(*Request) syscall.Errno {
+		if full.Load() {
+			return syscall.EAGAIN
+		}
+		return 0
+	}
+	fb.auto = true
+	fb.mu.Unlock()
+	refusals := func() int { _, _, _, again := fb.counts(); return again }
+
+	within := func(what string, ch <-chan error) error {
+		t.Helper()
+		select {
+		case err := <-ch:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s has not returned after 30s", what)
+			return nil
+		}
+	}
+	ctxCall := func(ctx context.Context) <-chan error {
+		ch := make(chan error, 1)
+		go func() {
+			n, err := f.ReadAtContext(ctx, make([]byte, 512), 0)
+			if n != 0 {
+				err = fmt.Errorf("%d bytes read, want 0 (and %v)", n, err)
+			}
+			ch <- err
+		}()
+		return ch
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	first := ctxCall(ctx)
+	waitFor(t, "a refusal", func() bool { return refusals() > 0 })
+	cancel()
+	if err := within("ReadAtContext with its ctx canceled while the kernel is full", first); err != context.Canceled {
+		t.Fatalf("ReadAtContext while the kernel is full, ctx canceled = %v; want context.Canceled", err)
+	}
+
+	plain := make(chan error, 1)
+	go func() {
+		n, err := f.ReadAt(make([]byte, 512), 0)
+		if err == nil && n != 512 {
+			err = fmt.Errorf("ReadAt read %d bytes, want 512", n)
+		}
+		plain <- err
+	}()
+	waitFor(t, "more refusals", func() bool { return refusals() > 3 })
+	full.Store(false)
+	if err := within("ReadAt once room came", plain); err != nil {
+		t.Fatalf("ReadAt once room came = %v", err)
+	}
+
+	full.Store(true)
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	second := ctxCall(ctx)
+	at := refusals()
+	waitFor(t, "a refusal", func() bool { return refusals() > at })
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close() }()
+	waitFor(t, "Close to begin", e.isClosed)
+	cancel()
+	if err := within("ReadAtContext canceled while Engine.Close waited", second); err != context.Canceled {
+		t.Fatalf("ReadAtContext canceled while Engine.Close waited = %v; want context.Canceled", err)
+	}
+	if err := within("Engine.Close", closed); err != nil {
+		t.Fatalf("Engine.Close = %v", err)
+	}
+	if queued, _, _, _ := fb.counts(); queued != 1 {
+		t.Errorf("%d requests reached the kernel, want 1 (the plain ReadAt)", queued)
+	}
+}
+
+// TestH9CtxEndsDuringRefusedSubmission: a ReadAtContext's ctx ends while
+// the kernel is refusing its request for lack of room (inside Submit),
+// with nothing of the engine's in flight: the request does not go back to
+// the engine's queue to wait for room; the call gives up with ctx.Err().
+func TestH9CtxEndsDuringRefusedSubmission(t *testing.T) {
+	c, fb := newFakeContext(t, Config{WaitWithoutPending: true}, 16, 8)
+	e := newEngine(c)
+	f, err := e.NewFile(smFile(t, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var full atomic.Bool
+	full.Store(true)
+	t.Cleanup(func() {
+		full.Store(false) // room at last, if the test failed
+		f.Close()
+		if err := e.Close(); err != nil {
+			t.Errorf("Engine.Close: %v", err)
+		}
+	})
+	var submissions atomic.Int32
+	fb.mu.Lock()
+	fb.outcome = func(r *Request) syscall.Errno {
+		if !full.Load() {
+			return 0
+		}
+		if submissions.Add(1) == 2 {
+			// The second submission, by the engine's retry rather than
+			// the caller, which waits meanwhile: refuse it only once
+			// the caller's ctx has ended and the caller has seen it.
+			fr := r.User().(*fileReq)
+			deadline := time.Now().Add(30 * time.Second)
+			for !fr.canceled.Load() && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		return syscall.EAGAIN
+	}
+	fb.auto = true
+	fb.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		n, err := f.ReadAtContext(ctx, make([]byte, 512), 0)
+		if n != 0 {
+			err = fmt.Errorf("%d bytes read, want 0 (and %v)", n, err)
+		}
+		done <- err
+	}()
+	waitFor(t, "the second submission", func() bool { return submissions.Load() >= 2 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != context.Canceled {
+			t.Fatalf("ReadAtContext canceled during its refused submission = %v; want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("ReadAtContext canceled during its refused submission has not returned after 30s")
 	}
 }
