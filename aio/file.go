@@ -193,6 +193,7 @@ func (f *File) end(t gateTicket) { f.calls.leave(t) }
 
 var (
 	errNegativeOffset = invalidArgument("negative offset")
+	errVectorTooLong  = invalidArgument("buffers longer in all than the largest int")
 	errAppendMode     = fmt.Errorf("WriteAt on a file opened with O_APPEND: %w", os.ErrInvalid)
 )
 
@@ -339,13 +340,16 @@ func (f *File) directAt(ctx context.Context, op string, p []byte, off int64) (in
 
 // ReadvAt reads at off into bufs in order, as ReadAt into their
 // concatenation: n < the total length only with an error, io.EOF at the end
-// of the file.
+// of the file. Buffers whose lengths add up past the largest int (where
+// int has 32 bits) fail before any system call, with an error matching
+// os.ErrInvalid and syscall.EINVAL, as a negative offset does.
 func (f *File) ReadvAt(bufs [][]byte, off int64) (int, error) {
 	return f.vectored(opReadv, bufs, off)
 }
 
 // WritevAt writes bufs in order at off, as WriteAt of their concatenation:
-// an error whenever n < the total length.
+// an error whenever n < the total length. Buffers too long in all fail as
+// for ReadvAt, writing nothing.
 func (f *File) WritevAt(bufs [][]byte, off int64) (int, error) {
 	return f.vectored(opWritev, bufs, off)
 }
@@ -365,8 +369,12 @@ func (f *File) vectored(op opcode, bufs [][]byte, off int64) (int, error) {
 		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
 	case off < 0:
 		return 0, &os.PathError{Op: name + "at", Path: f.name, Err: errNegativeOffset}
-	case vecLen(bufs) == 0:
+	}
+	switch vecLen(bufs) {
+	case 0:
 		return 0, nil
+	case -1:
+		return 0, &os.PathError{Op: name + "at", Path: f.name, Err: errVectorTooLong}
 	}
 	if f.async.Load() {
 		n, err, fallback := f.engineTransfer(context.Background(), op, nil, bufs, off)
