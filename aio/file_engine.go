@@ -17,8 +17,10 @@ import (
 // ends. Calls made at the same time are gathered into shared submissions
 // (one io_submit or lio_listio for many); requests come from a pool, so a
 // call allocates nothing in the steady state; a call the Context has no
-// room for waits until completions make room, and nothing fails for lack of
-// slots.
+// room for waits until completions make room (or, when the kernel's queue
+// is full of others' requests, until a retry after a pause finds room),
+// and nothing fails for lack of slots. A ReadAtContext or WriteAtContext
+// that waits so is withdrawn when its ctx ends, having moved nothing.
 //
 // Every File shares the process's engine unless it is made by an Engine's
 // OpenFile or NewFile: give a set of files an engine of its own to isolate
