@@ -69,13 +69,13 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 			// kernel does not serve the file (no I/O happened).
 			if total == 0 && refusesFile(op, rerr) {
 				f.learnRefusal(op)
-				return 0, ctx.Err(), false
+				return 0, ctxErr(ctx), false
 			}
 			return total, f.pathErr(op.fileOp(), rerr), false
 		case canceled:
 			// Canceled, withdrawn before submission, or completed:
 			// what moved is counted, and the call gives up.
-			return total, ctx.Err(), false
+			return total, ctxErr(ctx), false
 		case rerr != nil && total == 0 && refusesFile(op, rerr):
 			f.learnRefusal(op)
 			return 0, nil, true
@@ -144,3 +144,14 @@ var _ interface {
 	io.WriterAt
 	io.Closer
 } = (*File)(nil)
+
+// ctxErr is why a call gave up for ctx, whose Done channel closed:
+// ctx.Err(), or context.Canceled should a Context that breaks its
+// contract say nil, so that a call given up never looks like a success
+// with fewer bytes than asked.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return context.Canceled
+}

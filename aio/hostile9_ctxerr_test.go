@@ -269,3 +269,57 @@ func TestH9CtxEndsDuringRefusedSubmission(t *testing.T) {
 		t.Fatal("ReadAtContext canceled during its refused submission has not returned after 30s")
 	}
 }
+
+// h9BrokenCtx is a Context that breaks its contract: its Done channel is
+// closed, and Err says nil.
+type h9BrokenCtx struct {
+	context.Context
+	done chan struct{}
+}
+
+func (c h9BrokenCtx) Done() <-chan struct{} { return c.done }
+func (c h9BrokenCtx) Err() error            { return nil }
+
+// TestH9BrokenCtxNeverSuccessShort: a ReadAtContext or WriteAtContext
+// given up because ctx's Done channel closed never reports success with
+// fewer bytes than asked (io.ReaderAt and io.WriterAt forbid it), even
+// when the Context's Err says nil: the error is then context.Canceled.
+func TestH9BrokenCtxNeverSuccessShort(t *testing.T) {
+	for _, op := range []string{"ReadAtContext", "WriteAtContext"} {
+		t.Run(op, func(t *testing.T) {
+			_, fb, f := fakeEngine(t, 8)
+			ctx := h9BrokenCtx{context.Background(), make(chan struct{})}
+			type result struct {
+				n   int
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				var r result
+				if op == "ReadAtContext" {
+					r.n, r.err = f.ReadAtContext(ctx, make([]byte, 4096), 0)
+				} else {
+					r.n, r.err = f.WriteAtContext(ctx, make([]byte, 4096), 0)
+				}
+				done <- r
+			}()
+			waitFor(t, "the request in the kernel", func() bool { return len(fakeQueued(fb)) == 1 })
+			close(ctx.done)
+			waitFor(t, "the cancel", func() bool {
+				fb.mu.Lock()
+				defer fb.mu.Unlock()
+				for i := range fb.jobs {
+					if fb.jobs[i].canceled {
+						return true
+					}
+				}
+				return false
+			})
+			fb.deliverCanceled()
+			r := <-done
+			if r.n != 0 || !errors.Is(r.err, context.Canceled) {
+				t.Fatalf("%s with a ctx whose Done closed and whose Err says nil = %d, %v; want 0, context.Canceled", op, r.n, r.err)
+			}
+		})
+	}
+}
