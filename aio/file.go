@@ -40,7 +40,8 @@ import (
 // errors.Is(err, syscall.EBADF) works. A negative offset fails before any
 // system call, with an error matching os.ErrInvalid and syscall.EINVAL.
 // A ReadAtContext or WriteAtContext that gives up for its ctx returns
-// ctx.Err() itself, not wrapped.
+// ctx.Err() itself, not wrapped; one whose request failed although ctx was
+// done returns that failure instead.
 type File struct {
 	f      *os.File
 	name   string
@@ -192,6 +193,7 @@ func (f *File) end(t gateTicket) { f.calls.leave(t) }
 
 var (
 	errNegativeOffset = invalidArgument("negative offset")
+	errVectorTooLong  = invalidArgument("buffers longer in all than the largest int")
 	errAppendMode     = fmt.Errorf("WriteAt on a file opened with O_APPEND: %w", os.ErrInvalid)
 )
 
@@ -212,11 +214,18 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	return f.readAt(context.Background(), p, off)
 }
 
-// ReadAtContext is ReadAt that gives up when ctx is done: it then returns
-// ctx.Err(), with the bytes read so far, once the kernel has let go of p
-// (the request canceled, or completed where the kernel cannot cancel it;
-// Linux cannot). On the direct path (see File) ctx is looked at only
-// before the system call.
+// ReadAtContext is ReadAt that gives up when ctx is done. It returns only
+// once the kernel has let go of p: the request in flight was canceled,
+// withdrawn before it reached the kernel, or ran to its end (where the
+// kernel cannot cancel it; Linux never can). Then:
+//   - canceled or withdrawn: the bytes read so far, and ctx.Err();
+//   - completed: its bytes are counted in n, and the error is ctx.Err(),
+//     also when n == len(p);
+//   - failed (EIO, EBADF...): the bytes read before it, and that error,
+//     the *os.PathError ReadAt gives, not ctx.Err().
+//
+// On the direct path (see File) ctx is looked at only before the system
+// call, whose outcome is the call's.
 func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -231,10 +240,13 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 }
 
 // WriteAtContext is WriteAt that gives up when ctx is done, as
-// ReadAtContext: it returns ctx.Err() with the bytes written so far once
-// the kernel has let go of p. That n is exact: with n == len(p) the write
-// landed whole although the error is ctx.Err() (the kernel finished it
-// first), and with n == 0 nothing landed.
+// ReadAtContext: once the kernel has let go of p it returns the bytes
+// written so far with ctx.Err() if the request in flight was canceled,
+// withdrawn or completed, and with the request's own error (the
+// *os.PathError WriteAt gives: ENOSPC, EIO...) if it failed. That n is
+// exact: with n == len(p) the write landed whole although the error is
+// ctx.Err() (the kernel finished it first), and with n == 0 nothing
+// landed.
 func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -328,13 +340,16 @@ func (f *File) directAt(ctx context.Context, op string, p []byte, off int64) (in
 
 // ReadvAt reads at off into bufs in order, as ReadAt into their
 // concatenation: n < the total length only with an error, io.EOF at the end
-// of the file.
+// of the file. Buffers whose lengths add up past the largest int (where
+// int has 32 bits) fail before any system call, with an error matching
+// os.ErrInvalid and syscall.EINVAL, as a negative offset does.
 func (f *File) ReadvAt(bufs [][]byte, off int64) (int, error) {
 	return f.vectored(opReadv, bufs, off)
 }
 
 // WritevAt writes bufs in order at off, as WriteAt of their concatenation:
-// an error whenever n < the total length.
+// an error whenever n < the total length. Buffers too long in all fail as
+// for ReadvAt, writing nothing.
 func (f *File) WritevAt(bufs [][]byte, off int64) (int, error) {
 	return f.vectored(opWritev, bufs, off)
 }
@@ -354,8 +369,12 @@ func (f *File) vectored(op opcode, bufs [][]byte, off int64) (int, error) {
 		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errAppendMode}
 	case off < 0:
 		return 0, &os.PathError{Op: name + "at", Path: f.name, Err: errNegativeOffset}
-	case vecLen(bufs) == 0:
+	}
+	switch vecLen(bufs) {
+	case 0:
 		return 0, nil
+	case -1:
+		return 0, &os.PathError{Op: name + "at", Path: f.name, Err: errVectorTooLong}
 	}
 	if f.async.Load() {
 		n, err, fallback := f.engineTransfer(context.Background(), op, nil, bufs, off)

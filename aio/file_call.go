@@ -62,14 +62,22 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 		}
 		total += k
 		switch {
-		case canceled:
-			return total, ctx.Err(), false
-		case rerr != nil && total == 0 && refusesFile(op, rerr):
-			if op == opFlush || op == opDataSync {
-				f.directSync.Store(true)
-			} else {
-				f.async.Store(false)
+		case canceled && rerr != nil && !errors.Is(rerr, errQueuedCancel) && !errors.Is(rerr, ErrCanceled):
+			// The request ended in an error of its own after ctx was
+			// done (the kernel could not cancel it): that error, not
+			// ctx's, is the call's outcome, unless it only says that the
+			// kernel does not serve the file (no I/O happened).
+			if total == 0 && refusesFile(op, rerr) {
+				f.learnRefusal(op)
+				return 0, ctxErr(ctx), false
 			}
+			return total, f.pathErr(op.fileOp(), rerr), false
+		case canceled:
+			// Canceled, withdrawn before submission, or completed:
+			// what moved is counted, and the call gives up.
+			return total, ctxErr(ctx), false
+		case rerr != nil && total == 0 && refusesFile(op, rerr):
+			f.learnRefusal(op)
 			return 0, nil, true
 		case rerr != nil:
 			return total, f.pathErr(op.fileOp(), rerr), false
@@ -83,6 +91,16 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 		if op == opReadv || op == opWritev {
 			bufs = vecAdvance(bufs, k)
 		}
+	}
+}
+
+// learnRefusal records that the engine's kernel refuses f's calls of op:
+// they, or for a sync only syncs, are served directly from now on.
+func (f *File) learnRefusal(op opcode) {
+	if op == opFlush || op == opDataSync {
+		f.directSync.Store(true)
+	} else {
+		f.async.Store(false)
 	}
 }
 
@@ -126,3 +144,14 @@ var _ interface {
 	io.WriterAt
 	io.Closer
 } = (*File)(nil)
+
+// ctxErr is why a call gave up for ctx, whose Done channel closed:
+// ctx.Err(), or context.Canceled should a Context that breaks its
+// contract say nil, so that a call given up never looks like a success
+// with fewer bytes than asked.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return context.Canceled
+}

@@ -17,8 +17,10 @@ import (
 // ends. Calls made at the same time are gathered into shared submissions
 // (one io_submit or lio_listio for many); requests come from a pool, so a
 // call allocates nothing in the steady state; a call the Context has no
-// room for waits until completions make room, and nothing fails for lack of
-// slots.
+// room for waits until completions make room (or, when the kernel's queue
+// is full of others' requests, until a retry after a pause finds room),
+// and nothing fails for lack of slots. A ReadAtContext or WriteAtContext
+// that waits so is withdrawn when its ctx ends, having moved nothing.
 //
 // Every File shares the process's engine unless it is made by an Engine's
 // OpenFile or NewFile: give a set of files an engine of its own to isolate
@@ -43,6 +45,13 @@ type Engine struct {
 	closed   bool
 	batch    []*Request // the flusher's
 	subs     []*fileReq // the flusher's: batch's fileReqs
+
+	// When the kernel refuses every request for lack of room and none of
+	// the engine's is in flight, a timer flushes the queue again after a
+	// pause that doubles while refusals go on (under mu).
+	retry      *time.Timer
+	retryArmed bool
+	againPause time.Duration
 
 	pool freeList[fileReq]
 
@@ -137,6 +146,9 @@ func (e *Engine) Close() error {
 		e.idle.Wait()
 	}
 	e.stop.Store(true)
+	if e.retry != nil {
+		e.retry.Stop() // nothing is queued for it to flush
+	}
 	e.mu.Unlock()
 	if err := e.c.Wakeup(); err != nil {
 		return err
@@ -252,6 +264,7 @@ func (e *Engine) cancel(fr *fileReq) bool {
 			e.queue = slices.Delete(e.queue, i, i+1)
 		}
 		fr.queued = false
+		e.signalIdleLocked() // Close may wait for the queue to empty
 		e.mu.Unlock()
 		return true
 	}
@@ -270,14 +283,13 @@ const maxFlushRounds = 4
 // MaxRequests. Called with e.mu held and flushing false; returns with e.mu
 // held. Requests the kernel refuses for lack of resources go back to the
 // head of the queue; if nothing is in flight to free resources, it tries
-// again after a pause.
+// again after a pause, from a timer (retryLaterLocked).
 func (e *Engine) flushLocked() {
 	e.flushing = true
 	defer func() {
 		e.flushing = false
 		e.signalIdleLocked()
 	}()
-	pause := 100 * time.Microsecond
 	for round := 0; len(e.queue) > 0; round++ {
 		room := e.c.MaxRequests() - e.inflight
 		if room == 0 || round >= maxFlushRounds && e.inflight > 0 {
@@ -302,24 +314,67 @@ func (e *Engine) flushLocked() {
 		e.mu.Lock()
 		e.inflight -= k - accepted
 		if again > 0 {
-			// Back to the head of the queue, in their order.
-			e.queue = slices.Insert(e.queue, 0, e.subs[:again]...)
+			// Back to the head of the queue, in their order, but for
+			// those whose caller's ctx ended meanwhile: they are
+			// withdrawn now. A caller sets canceled before it looks at
+			// queued under e.mu: it either finds its request queued
+			// here, or is seen canceled here.
+			back := e.subs[:0]
 			for _, fr := range e.subs[:again] {
+				if fr.canceled.Load() {
+					fr.refused(errQueuedCancel)
+					continue
+				}
 				fr.queued = true
+				back = append(back, fr)
 			}
+			e.queue = slices.Insert(e.queue, 0, back...)
+			again = len(back)
 		}
 		clear(e.subs)
-		if again > 0 && accepted == 0 && e.inflight == 0 {
+		if accepted > 0 {
+			e.againPause = 0
+		}
+		switch {
+		case again > 0 && accepted == 0 && e.inflight == 0:
 			// The kernel's queue is full of other contexts' requests:
-			// nothing of ours will complete to make room.
-			e.mu.Unlock()
-			time.Sleep(pause)
-			pause = min(2*pause, 10*time.Millisecond)
-			e.mu.Lock()
-		} else if again > 0 && e.inflight > 0 {
+			// nothing of ours will complete to make room. A timer tries
+			// again, so that no caller is kept here submitting for
+			// others, and a call whose ctx ends meanwhile is withdrawn
+			// from the queue.
+			e.retryLaterLocked()
 			return
+		case again > 0:
+			return // the harvester flushes once completions make room
 		}
 	}
+}
+
+// retryLaterLocked arms the timer that flushes the queue again, after a
+// pause from 100µs, doubled at each refusal in a row, up to 10ms. Called
+// with e.mu held.
+func (e *Engine) retryLaterLocked() {
+	if e.retryArmed {
+		return
+	}
+	e.againPause = min(max(2*e.againPause, 100*time.Microsecond), 10*time.Millisecond)
+	e.retryArmed = true
+	if e.retry == nil {
+		e.retry = time.AfterFunc(e.againPause, e.retryFlush)
+	} else {
+		e.retry.Reset(e.againPause)
+	}
+}
+
+// retryFlush is the retry timer's: it flushes the queue unless a flusher
+// is at work (which then meets what is queued).
+func (e *Engine) retryFlush() {
+	e.mu.Lock()
+	e.retryArmed = false
+	if len(e.queue) > 0 && !e.flushing {
+		e.flushLocked()
+	}
+	e.mu.Unlock()
 }
 
 // submit hands e.batch to the Context and sorts out e.subs: accepted ones
