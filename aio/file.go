@@ -41,7 +41,8 @@ import (
 // system call, with an error matching os.ErrInvalid and syscall.EINVAL.
 // A ReadAtContext or WriteAtContext that gives up for its ctx returns
 // ctx.Err() itself, not wrapped; one whose request failed although ctx was
-// done returns that failure instead.
+// done returns that failure instead, and one that the kernel finished
+// first returns as the call without ctx.
 type File struct {
 	f      *os.File
 	name   string
@@ -219,10 +220,11 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 // withdrawn before it reached the kernel, or ran to its end (where the
 // kernel cannot cancel it; Linux never can). Then:
 //   - canceled or withdrawn: the bytes read so far, and ctx.Err();
-//   - completed: its bytes are counted in n, and the error is ctx.Err(),
-//     also when n == len(p);
 //   - failed (EIO, EBADF...): the bytes read before it, and that error,
-//     the *os.PathError ReadAt gives, not ctx.Err().
+//     the *os.PathError ReadAt gives, not ctx.Err();
+//   - completed: as ReadAt, if that finishes the call (n == len(p) and a
+//     nil error, or io.EOF); else the bytes so far and ctx.Err(), the rest
+//     not asked for.
 //
 // On the direct path (see File) ctx is looked at only before the system
 // call, whose outcome is the call's.
@@ -241,12 +243,11 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 
 // WriteAtContext is WriteAt that gives up when ctx is done, as
 // ReadAtContext: once the kernel has let go of p it returns the bytes
-// written so far with ctx.Err() if the request in flight was canceled,
-// withdrawn or completed, and with the request's own error (the
-// *os.PathError WriteAt gives: ENOSPC, EIO...) if it failed. That n is
-// exact: with n == len(p) the write landed whole although the error is
-// ctx.Err() (the kernel finished it first), and with n == 0 nothing
-// landed.
+// written so far with ctx.Err() if the request in flight was canceled or
+// withdrawn, or completed short of p's end; with the request's own error
+// (the *os.PathError WriteAt gives: ENOSPC, EIO...) if it failed; and
+// len(p) with a nil error if the kernel finished the write first. That n
+// is exact: n == 0 with ctx.Err() means nothing landed.
 func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()

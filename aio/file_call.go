@@ -62,31 +62,35 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 		}
 		total += k
 		switch {
-		case canceled && rerr != nil && !errors.Is(rerr, errQueuedCancel) && !errors.Is(rerr, ErrCanceled):
-			// The request ended in an error of its own after ctx was
-			// done (the kernel could not cancel it): that error, not
-			// ctx's, is the call's outcome, unless it only says that the
-			// kernel does not serve the file (no I/O happened).
-			if total == 0 && refusesFile(op, rerr) {
-				f.learnRefusal(op)
-				return 0, ctxErr(ctx), false
-			}
-			return total, f.pathErr(op.fileOp(), rerr), false
-		case canceled:
-			// Canceled, withdrawn before submission, or completed:
-			// what moved is counted, and the call gives up.
+		case canceled && (errors.Is(rerr, errQueuedCancel) || errors.Is(rerr, ErrCanceled)):
 			return total, ctxErr(ctx), false
 		case rerr != nil && total == 0 && refusesFile(op, rerr):
+			// No I/O happened: the kernel does not serve the file.
 			f.learnRefusal(op)
+			if canceled {
+				return 0, ctxErr(ctx), false
+			}
 			return 0, nil, true
 		case rerr != nil:
+			// Its own failure, also after ctx was done (the kernel could
+			// not cancel it), says more than ctx's.
 			return total, f.pathErr(op.fileOp(), rerr), false
 		case op == opFlush || op == opDataSync || total == want:
+			// Done, also if ctx ended while the kernel finished it.
 			return total, nil, false
 		case k == 0 && (op == opRead || op == opReadv):
 			return total, io.EOF, false
 		case k == 0:
 			return total, f.pathErr(op.fileOp(), io.ErrShortWrite), false
+		case canceled:
+			return total, ctxErr(ctx), false
+		}
+		if done != nil {
+			select {
+			case <-done: // ended after a short part: the rest is not asked for
+				return total, ctxErr(ctx), false
+			default:
+			}
 		}
 		if op == opReadv || op == opWritev {
 			bufs = vecAdvance(bufs, k)
