@@ -652,7 +652,7 @@ func (c *Context) collect(evs []event, out []*Request) int {
 	n := 0
 	for i := range evs {
 		ev := &evs[i]
-		if int(ev.slot) >= len(c.slots) {
+		if uint64(ev.slot) >= uint64(len(c.slots)) { // not int: on 32 bits a large slot would turn negative
 			continue
 		}
 		r := c.slots[ev.slot]

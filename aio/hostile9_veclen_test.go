@@ -47,3 +47,38 @@ func TestH9VectoredLengthOverflow(t *testing.T) {
 		}
 	})
 }
+
+// TestVectoredRequestLengthOverflow: PrepareReadv and PrepareWritev refuse
+// buffers whose lengths add up past the largest int with an error matching
+// syscall.EINVAL, and leave the request as it was (Idle here): a total
+// taken as negative had the goroutine engine write 2 GiB while the request
+// reported 0 bytes. As TestH9VectoredLengthOverflow, it needs a 32-bit int.
+func TestVectoredRequestLengthOverflow(t *testing.T) {
+	if math.MaxInt > math.MaxInt32 {
+		t.Skip("a 64-bit int cannot be overflowed by buffers that fit in memory; run with GOARCH=386")
+	}
+	buf := make([]byte, 64<<20)
+	f, err := os.CreateTemp(t.TempDir(), "veclen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, count := range []int{64, 33} {
+		bufs := make([][]byte, count)
+		for i := range bufs {
+			bufs[i] = buf
+		}
+		var r Request
+		for name, prep := range map[string]func() error{
+			"PrepareReadv":  func() error { return r.PrepareReadv(f, 0, bufs, nil) },
+			"PrepareWritev": func() error { return r.PrepareWritev(f, 0, bufs, nil) },
+		} {
+			if err := prep(); !errors.Is(err, syscall.EINVAL) {
+				t.Errorf("%s of %d buffers of 64 MiB = %v; want an error matching syscall.EINVAL", name, count, err)
+			}
+			if st := r.State(); st != Idle {
+				t.Errorf("after the refused %s the request is %v, want Idle", name, st)
+			}
+		}
+	}
+}

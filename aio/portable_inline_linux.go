@@ -37,8 +37,9 @@ func (r *Request) runInline(fd uintptr) {
 	if len(r.buf) <= rawReadMax {
 		call = unix.RawSyscall6
 	}
+	lo, hi := offsetHalves(r.off)
 	for {
-		n, _, e := call(unix.SYS_PREADV2, fd, uintptr(unsafe.Pointer(&iov)), 1, uintptr(r.off), 0, unix.RWF_NOWAIT)
+		n, _, e := call(unix.SYS_PREADV2, fd, uintptr(unsafe.Pointer(&iov)), 1, lo, hi, unix.RWF_NOWAIT)
 		switch errno := syscall.Errno(e); errno {
 		case 0:
 			if int(n) == len(r.buf) || n == 0 {
@@ -86,4 +87,11 @@ func noInlineBefore(c fileClass) bool {
 	_, ok := noInlineDevs.m[c.dev]
 	noInlineDevs.mu.Unlock()
 	return ok
+}
+
+// offsetHalves is a file offset as preadv2 takes it, in two words (pos_l,
+// pos_h): where a word has 32 bits the high half is the second; where it
+// has 64, the first holds it all and the kernel ignores the second.
+func offsetHalves(off int64) (lo, hi uintptr) {
+	return uintptr(off), uintptr(uint64(off) >> (unsafe.Sizeof(uintptr(0))*8 - 1) >> 1)
 }

@@ -144,8 +144,9 @@ func (r *Request) PrepareDataSync(f *os.File, user any) error {
 
 // PrepareReadv prepares a read at off scattered over bufs in order. The
 // request keeps bufs itself (not a copy): do not change it until completion.
-// bufs holds at most 1024 buffers (IOV_MAX); more, or a negative off, fail
-// with an error matching syscall.EINVAL.
+// bufs holds at most 1024 buffers (IOV_MAX) whose lengths add up to at
+// most the largest int; more, or a negative off, fail with an error
+// matching syscall.EINVAL.
 func (r *Request) PrepareReadv(f *os.File, off int64, bufs [][]byte, user any) error {
 	return r.prepare(opReadv, f, off, nil, bufs, user)
 }
@@ -176,7 +177,7 @@ func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class f
 	if f == nil {
 		return prepareError(op, fmt.Errorf("nil file: %w", os.ErrInvalid))
 	}
-	if off < 0 || len(bufs) > maxIovecs {
+	if off < 0 || len(bufs) > maxIovecs || vecLen(bufs) < 0 {
 		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: syscall.EINVAL}
 	}
 	if !r.word.CompareAndSwap(uint64(w), uint64(packState(statePreparing, 0))) {
