@@ -145,7 +145,7 @@ func (r *Request) PrepareDataSync(f *os.File, user any) error {
 // PrepareReadv prepares a read at off scattered over bufs in order. The
 // request keeps bufs itself (not a copy): do not change it until completion.
 // bufs holds at most 1024 buffers (IOV_MAX); more, or a negative off, fail
-// with an error matching syscall.EINVAL.
+// with an error that says which and matches syscall.EINVAL and os.ErrInvalid.
 func (r *Request) PrepareReadv(f *os.File, off int64, bufs [][]byte, user any) error {
 	return r.prepare(opReadv, f, off, nil, bufs, user)
 }
@@ -174,10 +174,13 @@ func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class f
 		return prepareError(op, ErrInvalidState)
 	}
 	if f == nil {
-		return prepareError(op, fmt.Errorf("nil file: %w", os.ErrInvalid))
+		return prepareError(op, invalidArgument("nil file"))
 	}
-	if off < 0 || len(bufs) > maxIovecs {
-		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: syscall.EINVAL}
+	if off < 0 {
+		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: invalidArgument(fmt.Sprintf("negative offset %d", off))}
+	}
+	if len(bufs) > maxIovecs {
+		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: invalidArgument(fmt.Sprintf("%d buffers, more than %d (IOV_MAX)", len(bufs), maxIovecs))}
 	}
 	if !r.word.CompareAndSwap(uint64(w), uint64(packState(statePreparing, 0))) {
 		return prepareError(op, fmt.Errorf("used by another goroutine: %w", ErrInvalidState))
