@@ -736,7 +736,8 @@ func (c *Context) ctxDone() { c.kick() }
 // or a goroutine inside Wait or Submit, it returns ErrBusy and changes
 // nothing. To close after a Wait that ended early (a canceled ctx, a
 // Wakeup), collect what is still in flight first: Cancel each request if
-// it should not finish, then Wait until InFlight is 0. After Close,
+// it should not finish (a read of a pipe or socket waiting for data cannot
+// be canceled; see Request.Cancel), then Wait until InFlight is 0. After Close,
 // Submit, Wait, Wakeup and Close return ErrClosed.
 func (c *Context) Close() error {
 	c.cmu.Lock()

@@ -1,12 +1,14 @@
 package aio_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fileaio/fileaio/aio"
 )
@@ -50,5 +52,60 @@ func TestPrepareRefusalSaysWhy(t *testing.T) {
 	}
 	if s := r.State(); s != aio.Idle {
 		t.Errorf("after the refusals the request is %v; want Idle", s)
+	}
+}
+
+// TestCancelStreamReadWaitingForData: a pipe read waiting for data is
+// running, so Cancel refuses it with ErrInProgress on every backend that
+// takes it (the kernel's AIO never does); a read deadline set on the file
+// ends it with EAGAIN, and the context then drains and closes, as
+// Request.Cancel's documentation says.
+func TestCancelStreamReadWaitingForData(t *testing.T) {
+	for _, be := range []aio.Backend{aio.DefaultBackend, aio.PortableBackend} {
+		t.Run(be.String(), func(t *testing.T) {
+			c, err := aio.NewContext(aio.Config{Backend: be})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pw.Close()
+			defer pr.Close()
+			r := aio.NewRequest()
+			if err := r.PrepareRead(pr, 0, make([]byte, 8), nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Submit(r); err != nil {
+				t.Fatal(err)
+			}
+			out := make([]*aio.Request, 1)
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			n, err := c.Wait(ctx, 1, out)
+			cancel()
+			if n != 0 || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Wait for a read of an empty pipe: %d, %v; want 0, the deadline", n, err)
+			}
+			if err := r.Cancel(); !errors.Is(err, aio.ErrInProgress) {
+				t.Fatalf("Cancel of the read waiting for data: %v; want ErrInProgress", err)
+			}
+			if err := pr.SetReadDeadline(time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+			n, err = c.Wait(ctx, 1, out)
+			cancel()
+			if n != 1 || err != nil {
+				t.Fatalf("Wait after the read deadline: %d, %v; want the read", n, err)
+			}
+			if got, err := r.Result(); got != 0 || !errors.Is(err, syscall.EAGAIN) {
+				t.Errorf("Result after the read deadline: %d, %v; want 0 and EAGAIN", got, err)
+			}
+			if err := c.Close(); err != nil {
+				t.Errorf("Close once drained: %v", err)
+			}
+		})
 	}
 }

@@ -279,6 +279,13 @@ func (r *Request) Result() (int, error) {
 // kernel may refuse: ErrInProgress if the request is already running,
 // ErrAlreadyCompleted if it has finished (Wait will return it with its
 // result). Cancel on an Idle or Prepared request is ErrNotSubmitted.
+//
+// A read or write of a pipe, socket or terminal that waits for data (or for
+// room) is running: Cancel reports ErrInProgress, and the request completes
+// only when data comes, when the other end is closed, or, for a file in Go's
+// poller (os.Pipe's, a net connection's File), when a deadline set on it
+// with SetReadDeadline or SetWriteDeadline passes: it then completes with
+// an error matching syscall.EAGAIN. Do one of those before draining.
 func (r *Request) Cancel() error {
 	for {
 		switch r.State() {
