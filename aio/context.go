@@ -554,6 +554,9 @@ func (c *Context) Wait(ctx context.Context, min int, out []*Request) (int, error
 		return 0, ErrBusy
 	case c.inflight == 0 && !c.cfg.WaitWithoutPending && !c.woken.Load():
 		c.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return 0, err // a done ctx's error takes precedence
+		}
 		return 0, ErrNoRequests
 	}
 	c.waiting = true

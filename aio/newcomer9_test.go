@@ -109,3 +109,55 @@ func TestCancelStreamReadWaitingForData(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitDoneCtxBeforeNoRequests: a Wait with a done ctx reports the ctx's
+// error rather than ErrNoRequests, as its documentation says ("its error
+// takes precedence over ErrNoRequests"), whether nothing was in flight when
+// it began or its requests all came back during it.
+func TestWaitDoneCtxBeforeNoRequests(t *testing.T) {
+	for _, be := range []aio.Backend{aio.DefaultBackend, aio.PortableBackend} {
+		t.Run(be.String(), func(t *testing.T) {
+			c, err := aio.NewContext(aio.Config{Backend: be})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			out := make([]*aio.Request, 2)
+			if n, err := c.Wait(ctx, 0, out); n != 0 || !errors.Is(err, context.Canceled) {
+				t.Errorf("Wait(done ctx, 0) with nothing in flight: %d, %v; want 0, context.Canceled", n, err)
+			}
+			if n, err := c.Wait(ctx, 1, out); n != 0 || !errors.Is(err, context.Canceled) {
+				t.Errorf("Wait(done ctx, 1) with nothing in flight: %d, %v; want 0, context.Canceled", n, err)
+			}
+			if n, err := c.Wait(nil, 0, out); n != 0 || !errors.Is(err, aio.ErrNoRequests) {
+				t.Errorf("Wait(nil, 0) with nothing in flight: %d, %v; want 0, ErrNoRequests", n, err)
+			}
+			// The same with a request that comes back during the Wait.
+			f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			r := aio.NewRequest()
+			if err := r.PrepareWrite(f, 0, []byte("x"), nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Submit(r); err != nil {
+				t.Fatal(err)
+			}
+			for got := 0; got == 0; {
+				var n int
+				n, err = c.Wait(ctx, 0, out)
+				got += n
+				if got == 0 && !errors.Is(err, context.Canceled) {
+					t.Fatalf("Wait(done ctx, 0) with the write in flight: %d, %v; want context.Canceled until it is back", n, err)
+				}
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Wait(done ctx, 0) that got the last request: %v; want context.Canceled", err)
+			}
+		})
+	}
+}
