@@ -291,7 +291,7 @@ func (c *Context) Submit(reqs ...*Request) (int, error) {
 	room := c.max - c.inflight
 	var full error
 	if room < len(reqs) {
-		full = wrapError("submit", fmt.Errorf("%d requests in flight, the MaxRequests bound: %w", c.max-room, ErrAgain))
+		full = wrapError("submit", fmt.Errorf("MaxRequests %d reached: %d of the %d requests not taken: %w", c.max, len(reqs)-room, len(reqs), ErrAgain))
 		reqs = reqs[:room]
 	}
 	err := c.claim(reqs)

@@ -161,3 +161,39 @@ func TestWaitDoneCtxBeforeNoRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmitMaxRequestsMessage: the ErrAgain of a Submit that meets
+// MaxRequests says the bound and how many of the call's requests it did not
+// take, not how many were in flight before the call (0 here, though
+// the call itself filled the context).
+func TestSubmitMaxRequestsMessage(t *testing.T) {
+	c, err := aio.NewContext(aio.Config{Backend: aio.PortableBackend, MaxRequests: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rs := []*aio.Request{aio.NewRequest(), aio.NewRequest(), aio.NewRequest()}
+	for _, r := range rs {
+		if err := r.PrepareWrite(f, 0, []byte("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := c.Submit(rs...)
+	if n != 2 || !errors.Is(err, aio.ErrAgain) {
+		t.Fatalf("Submit of 3 under MaxRequests 2: %d, %v; want 2 and ErrAgain", n, err)
+	}
+	for _, want := range []string{"MaxRequests 2", "1 of the 3 requests not taken"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Submit's error %q does not say %q", err, want)
+		}
+	}
+	out := make([]*aio.Request, 2)
+	if k, err := c.Wait(nil, 2, out); k != 2 || err != nil {
+		t.Fatalf("Wait: %d, %v", k, err)
+	}
+}
