@@ -95,7 +95,7 @@ func openFile(e *Engine, name string, flag int, perm os.FileMode) (*File, error)
 
 func newFile(e *Engine, f *os.File, nocache bool) (*File, error) {
 	if f == nil {
-		return nil, fmt.Errorf("aio: new file: nil *os.File: %w", os.ErrInvalid)
+		return nil, wrapError("new file", invalidArgument("nil *os.File"))
 	}
 	fi, err := f.Stat()
 	if err != nil {

@@ -197,3 +197,39 @@ func TestSubmitMaxRequestsMessage(t *testing.T) {
 		t.Fatalf("Wait: %d, %v", k, err)
 	}
 }
+
+// TestNewFileRefusals: NewFile's refusals name the package once and match
+// what they say: a nil file matches os.ErrInvalid and syscall.EINVAL, as
+// the File's other refused arguments do; an Engine's NewFile once the
+// engine is closed matches ErrClosed and leaves the file open.
+func TestNewFileRefusals(t *testing.T) {
+	_, err := aio.NewFile(nil)
+	if !errors.Is(err, os.ErrInvalid) || !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("NewFile(nil): %v; want it to match os.ErrInvalid and syscall.EINVAL", err)
+	}
+	if err != nil && strings.Count(err.Error(), "aio:") != 1 {
+		t.Errorf("NewFile(nil): %q names the package other than once", err)
+	}
+	e, err := aio.NewEngine(aio.Config{Backend: aio.PortableBackend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = e.NewFile(f)
+	if !errors.Is(err, aio.ErrClosed) {
+		t.Fatalf("Engine.NewFile after Close: %v; want ErrClosed", err)
+	}
+	if c := strings.Count(err.Error(), "aio:"); c != 1 {
+		t.Errorf("Engine.NewFile after Close: %q names the package %d times; want once", err, c)
+	}
+	if _, err := f.Stat(); err != nil {
+		t.Errorf("the file after the refused NewFile: %v; want it open", err)
+	}
+}
