@@ -64,8 +64,9 @@ func (b Backend) String() string {
 type Config struct {
 	// MaxRequests bounds the requests in flight; 0 means 256. A value above
 	// what one context may take is clamped (Linux: an eighth of
-	// fs.aio-max-nr, which the whole machine shares); MaxRequests() reports
-	// the bound in force.
+	// fs.aio-max-nr, which the whole machine shares, less one for the
+	// wakeup's poll: 8191 of the default 65536); MaxRequests() reports the
+	// bound in force.
 	MaxRequests int
 	// WaitWithoutPending makes Wait block even when nothing is in flight
 	// (for a waiter that runs beside concurrent submitters).
