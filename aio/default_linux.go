@@ -30,7 +30,8 @@ func newDefaultBackend(limit int) (backend, int, error) {
 
 // aioMaxNrPath holds fs.aio-max-nr, the system-wide bound on the requests
 // of all kernel AIO contexts together; io_setup fails with EAGAIN past it.
-const aioMaxNrPath = "/proc/sys/fs/aio-max-nr"
+// (A variable, so that a test can point it at a missing file.)
+var aioMaxNrPath = "/proc/sys/fs/aio-max-nr"
 
 // systemLimits reports fs.aio-max-nr as MaxOutstanding, the largest
 // context this package creates as BatchMax (io_submit takes a context's
@@ -39,7 +40,7 @@ const aioMaxNrPath = "/proc/sys/fs/aio-max-nr"
 func systemLimits() (Limits, error) {
 	maxNr, err := readSysInt(aioMaxNrPath)
 	if err != nil {
-		return Limits{}, fmt.Errorf("aio: %w (%w)", ErrNotSupported, err)
+		return Limits{}, wrapError("system limits", fmt.Errorf("%w (%w)", ErrNotSupported, err))
 	}
 	return Limits{
 		MaxOutstanding:  maxNr,

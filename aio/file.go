@@ -30,7 +30,11 @@ import (
 // fs.aio-max-nr has no room; ErrAgain from NewEngine), calls run in the
 // caller's goroutine too, and each later call tries to start it again. A
 // File made by an Engine's OpenFile or NewFile sends every call on a file
-// with positions to that engine.
+// with positions to that engine. A file the kernel's AIO refuses (FreeBSD:
+// NFS, SMB, FUSE) is learned from its first refusal: from then on the
+// shared engine's File runs its calls in the caller's goroutine, and an
+// Engine's File has them served by that engine's goroutines (Kernel says
+// which).
 //
 // With O_DIRECT, buffers, offsets and lengths must be aligned
 // (AlignedBuffer; Limits.BufferAlignment), or the kernel fails the call
@@ -57,6 +61,7 @@ type File struct {
 	directSync atomic.Bool // the engine's kernel cannot sync this file: syncs run directly
 	noInline   atomic.Bool // its filesystem refused reads that do not wait (runInline)
 	noNowait   atomic.Bool // its filesystem refused kernel AIO writes that do not wait (nowaitEngine)
+	refused    atomic.Bool // the engine's kernel refused the file, and its goroutines served the call
 
 	calls *callGate // the calls in flight, for Close
 }
@@ -97,7 +102,7 @@ func openFile(e *Engine, name string, flag int, perm os.FileMode) (*File, error)
 
 func newFile(e *Engine, f *os.File, nocache bool) (*File, error) {
 	if f == nil {
-		return nil, fmt.Errorf("aio: new file: nil *os.File: %w", os.ErrInvalid)
+		return nil, wrapError("new file", invalidArgument("nil *os.File"))
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -145,10 +150,11 @@ func (f *File) Kernel() string {
 		}
 	}
 	k := e.c.Kernel()
+	c := f.engineClass()
 	switch {
 	case k == "portable":
 		return "goroutines"
-	case e.c.cfg.Backend == KernelBackend || kernelServes(thisKernel, &f.class):
+	case e.c.cfg.Backend == KernelBackend || kernelServes(thisKernel, &c):
 		return k
 	}
 	return "goroutines"

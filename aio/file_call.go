@@ -60,6 +60,16 @@ func (f *File) engineTransfer(ctx context.Context, op opcode, p []byte, bufs [][
 			f.noNowait.Store(true) // the engine's kernel learned that the filesystem refuses
 			class.noNowait = true
 		}
+		if fr.r.class.refused && !class.refused {
+			// The engine's kernel refused the file, and its goroutines
+			// served the call: later calls go straight to them, or, on
+			// the shared engine, run directly, as a File opened now would.
+			f.refused.Store(true)
+			class.refused = true
+			if f.eng == nil {
+				f.async.Store(false)
+			}
+		}
 		total += k
 		switch {
 		case canceled && (errors.Is(rerr, errQueuedCancel) || errors.Is(rerr, ErrCanceled)):
@@ -113,6 +123,7 @@ func (f *File) engineClass() fileClass {
 	c := f.class
 	c.noInline = c.noInline || f.noInline.Load()
 	c.noNowait = c.noNowait || f.noNowait.Load()
+	c.refused = c.refused || f.refused.Load()
 	return c
 }
 

@@ -111,7 +111,7 @@ func (e *Engine) OpenFile(name string, flag int, perm os.FileMode) (*File, error
 // an error matching ErrClosed and leaves f open.
 func (e *Engine) NewFile(f *os.File) (*File, error) {
 	if e.isClosed() {
-		return nil, fmt.Errorf("aio: new file: %w", ErrClosed)
+		return nil, wrapError("new file", ErrClosed)
 	}
 	return newFile(e, f, false)
 }

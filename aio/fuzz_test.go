@@ -552,8 +552,12 @@ func (m *fuzzModel) wait() {
 		}
 		x.woken = false
 	case x.inflight == 0 && !x.wwp:
-		if n != 0 || err != ErrNoRequests {
-			m.fatalf("Wait with nothing in flight = %d, %v", n, err)
+		want := ErrNoRequests
+		if mode == 0 {
+			want = context.Canceled // a done ctx's error takes precedence
+		}
+		if n != 0 || err != want {
+			m.fatalf("Wait with nothing in flight = %d, %v; want %v", n, err, want)
 		}
 		return
 	case mode == 0:

@@ -12,13 +12,17 @@ import (
 // kernel does not say its own.
 const listioFallback = sys.AIO_LISTIO_MAX
 
+// maxQueueSysctl names the queue limit (a variable, so that a test can
+// name one the kernel lacks).
+var maxQueueSysctl = "vfs.aio.max_aio_queue_per_proc"
+
 // systemLimits reads the queue limit that yields EAGAIN
 // (vfs.aio.max_aio_queue_per_proc, not max_aio_per_proc, which only bounds
 // how many run at once) and the lio_listio limit.
 func systemLimits() (Limits, error) {
-	q, err := sys.SysctlUint32("vfs.aio.max_aio_queue_per_proc")
+	q, err := sys.SysctlUint32(maxQueueSysctl)
 	if err != nil {
-		return Limits{}, fmt.Errorf("aio: sysctl vfs.aio.max_aio_queue_per_proc: %w (%w)", ErrNotSupported, err)
+		return Limits{}, wrapError("sysctl "+maxQueueSysctl, fmt.Errorf("%w (%w)", ErrNotSupported, err))
 	}
 	return Limits{MaxOutstanding: int(q), BatchMax: max(listioLimit(), 1)}, nil
 }

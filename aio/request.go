@@ -145,8 +145,8 @@ func (r *Request) PrepareDataSync(f *os.File, user any) error {
 // PrepareReadv prepares a read at off scattered over bufs in order. The
 // request keeps bufs itself (not a copy): do not change it until completion.
 // bufs holds at most 1024 buffers (IOV_MAX) whose lengths add up to at
-// most the largest int; more, or a negative off, fail with an error
-// matching syscall.EINVAL.
+// most the largest int; more, or a negative off, fail with an error that
+// says which and matches syscall.EINVAL and os.ErrInvalid.
 func (r *Request) PrepareReadv(f *os.File, off int64, bufs [][]byte, user any) error {
 	return r.prepare(opReadv, f, off, nil, bufs, user)
 }
@@ -175,10 +175,16 @@ func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class f
 		return prepareError(op, ErrInvalidState)
 	}
 	if f == nil {
-		return prepareError(op, fmt.Errorf("nil file: %w", os.ErrInvalid))
+		return prepareError(op, invalidArgument("nil file"))
 	}
-	if off < 0 || len(bufs) > maxIovecs || vecLen(bufs) < 0 {
-		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: syscall.EINVAL}
+	if off < 0 {
+		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: invalidArgument(fmt.Sprintf("negative offset %d", off))}
+	}
+	if len(bufs) > maxIovecs {
+		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: invalidArgument(fmt.Sprintf("%d buffers, more than %d (IOV_MAX)", len(bufs), maxIovecs))}
+	}
+	if vecLen(bufs) < 0 {
+		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: invalidArgument("buffers longer in all than the largest int")}
 	}
 	if !r.word.CompareAndSwap(uint64(w), uint64(packState(statePreparing, 0))) {
 		return prepareError(op, fmt.Errorf("used by another goroutine: %w", ErrInvalidState))
@@ -277,6 +283,13 @@ func (r *Request) Result() (int, error) {
 // kernel may refuse: ErrInProgress if the request is already running,
 // ErrAlreadyCompleted if it has finished (Wait will return it with its
 // result). Cancel on an Idle or Prepared request is ErrNotSubmitted.
+//
+// A read or write of a pipe, socket or terminal that waits for data (or for
+// room) is running: Cancel reports ErrInProgress, and the request completes
+// only when data comes, when the other end is closed, or, for a file in Go's
+// poller (os.Pipe's, a net connection's File), when a deadline set on it
+// with SetReadDeadline or SetWriteDeadline passes: it then completes with
+// an error matching syscall.EAGAIN. Do one of those before draining.
 func (r *Request) Cancel() error {
 	for {
 		switch r.State() {

@@ -72,6 +72,9 @@ func openUserFile(path string, write, direct bool) (*os.File, int64, error) {
 	var size int64
 	if err == nil {
 		size, err = f.Seek(0, io.SeekEnd) // a device's size, too
+		if err != nil {
+			err = fmt.Errorf("%s: cannot tell its size: %w", path, err)
+		}
 	}
 	if err != nil {
 		f.Close()

@@ -116,13 +116,14 @@ func parseFlags(args []string) (*config, error) {
 	fs.Var(&size, "size", "")
 	rw := fs.String("rw", "randread", "")
 	fs.Var(&bs, "bs", "")
-	fs.IntVar(&cfg.qd, "qd", 32, "")
-	fs.DurationVar(&cfg.dur, "duration", 5*time.Second, "")
+	cfg.qd, cfg.dur, cfg.seed = 32, 5*time.Second, 1
+	fs.Var(intFlag{&cfg.qd}, "qd", "")
+	fs.Var(durationFlag{&cfg.dur}, "duration", "")
 	fs.BoolVar(&cfg.direct, "direct", false, "")
 	backend := fs.String("backend", "", "")
 	compare := fs.Bool("compare", false, "")
 	fs.BoolVar(&cfg.json, "json", false, "")
-	fs.Uint64Var(&cfg.seed, "seed", 1, "")
+	fs.Var(uint64Flag{&cfg.seed}, "seed", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
