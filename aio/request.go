@@ -184,7 +184,7 @@ func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class f
 		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: invalidArgument(fmt.Sprintf("%d buffers, more than %d (IOV_MAX)", len(bufs), maxIovecs))}
 	}
 	if vecLen(bufs) < 0 {
-		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: invalidArgument("buffers longer in all than the largest int")}
+		return &os.PathError{Op: "aio prepare " + op.String(), Path: f.Name(), Err: errVectorTooLong}
 	}
 	if !r.word.CompareAndSwap(uint64(w), uint64(packState(statePreparing, 0))) {
 		return prepareError(op, fmt.Errorf("used by another goroutine: %w", ErrInvalidState))
