@@ -115,8 +115,8 @@ func TestFileKqueueCancelRunning(t *testing.T) {
 	k.Unstall()
 	unstalled = true
 	res := <-done
-	if !errors.Is(res.err, context.Canceled) || res.n != fileBlock {
-		t.Fatalf("ReadAtContext = %d, %v; want %d (the read completed), context.Canceled", res.n, res.err, fileBlock)
+	if res.err != nil || res.n != fileBlock {
+		t.Fatalf("ReadAtContext = %d, %v; want %d, nil (the read completed first)", res.n, res.err, fileBlock)
 	}
 	if !bytes.Equal(buf, filePattern(0, fileBlock)) {
 		t.Fatal("the completed read's bytes are wrong")
