@@ -48,14 +48,9 @@ func (k *Kernel) AioCancel(fd int, cb unsafe.Pointer) (int, error) {
 	}
 	canceled, notCanceled := 0, 0
 	for _, j := range match {
-		switch j.state {
-		case queued:
-			k.queue = slices.DeleteFunc(k.queue, func(x *job) bool { return x == j })
-			fallthrough
-		case parked:
-			k.completeLocked(j, -1, unix.ECANCELED)
+		if k.cancelJobLocked(j) {
 			canceled++
-		default:
+		} else {
 			notCanceled++
 		}
 	}
@@ -68,4 +63,19 @@ func (k *Kernel) AioCancel(fd int, cb unsafe.Pointer) (int, error) {
 		return AIO_CANCELED, nil
 	}
 	return AIO_ALLDONE, nil
+}
+
+// cancelJobLocked completes j canceled if it has not started (aio_cancel_job
+// on a queued job, or an fsync parked behind earlier jobs), and reports
+// whether it did; a running or finished job is left alone.
+func (k *Kernel) cancelJobLocked(j *job) bool {
+	switch j.state {
+	case queued:
+		k.queue = slices.DeleteFunc(k.queue, func(x *job) bool { return x == j })
+		fallthrough
+	case parked:
+		k.completeLocked(j, -1, unix.ECANCELED)
+		return true
+	}
+	return false
 }

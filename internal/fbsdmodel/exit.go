@@ -5,8 +5,6 @@ package fbsdmodel
 import (
 	"slices"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Exit is what the process's exit or exec does to its AIO state
@@ -28,14 +26,10 @@ func (k *Kernel) Exit() {
 		canceled, busy := false, false
 		for _, list := range k.jobs {
 			for _, j := range list {
-				switch j.state {
-				case queued:
-					k.queue = slices.DeleteFunc(k.queue, func(x *job) bool { return x == j })
-					fallthrough
-				case parked:
-					k.completeLocked(j, -1, unix.ECANCELED)
+				switch {
+				case k.cancelJobLocked(j):
 					canceled = true // an fsync it held back may be queued now: look again
-				case running:
+				case j.state == running:
 					busy = true
 				}
 			}
