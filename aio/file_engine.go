@@ -126,6 +126,11 @@ func (e *Engine) isClosed() bool {
 // Kernel names the interface the engine's Context drives (Context.Kernel).
 func (e *Engine) Kernel() string { return e.c.Kernel() }
 
+// KernelError reports why a DefaultBackend engine does not drive the
+// kernel's AIO, as Context.KernelError does for the engine's Context: nil
+// where it drives the interface it asked for.
+func (e *Engine) KernelError() error { return e.c.KernelError() }
+
 // Stats counts the requests the engine's Context completed, by engine
 // (Context.Stats).
 func (e *Engine) Stats() Stats { return e.c.Stats() }

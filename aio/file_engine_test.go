@@ -311,3 +311,31 @@ func TestEngineRejectedAtSubmission(t *testing.T) {
 		t.Errorf("WriteAt rejected at submission = %v, want EBADF", err)
 	}
 }
+
+// TestEngineKernelError: an Engine says why it drives no kernel AIO as a
+// Context of the same Config does: nil where the kernel's AIO serves (or
+// was not asked for), an error matching ErrNotSupported where a
+// DefaultBackend engine fell back to goroutines alone (Kernel "portable":
+// qemu-user, or a build without a kernel backend).
+func TestEngineKernelError(t *testing.T) {
+	for _, be := range []Backend{DefaultBackend, PortableBackend} {
+		e, err := NewEngine(Config{Backend: be})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := NewContext(Config{Backend: be})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ek, ck := e.KernelError(), c.KernelError()
+		if (ek == nil) != (ck == nil) || ek != nil && ek.Error() != ck.Error() {
+			t.Errorf("%v: Engine.KernelError() = %v; a Context's = %v", be, ek, ck)
+		}
+		fellBack := be == DefaultBackend && e.Kernel() == "portable"
+		if fellBack && !errors.Is(ek, ErrNotSupported) || !fellBack && ek != nil {
+			t.Errorf("%v engine driving %q: KernelError() = %v", be, e.Kernel(), ek)
+		}
+		c.Close()
+		e.Close()
+	}
+}
