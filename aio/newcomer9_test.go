@@ -131,8 +131,8 @@ func TestWaitDoneCtxBeforeNoRequests(t *testing.T) {
 			if n, err := c.Wait(ctx, 1, out); n != 0 || !errors.Is(err, context.Canceled) {
 				t.Errorf("Wait(done ctx, 1) with nothing in flight: %d, %v; want 0, context.Canceled", n, err)
 			}
-			if n, err := c.Wait(nil, 0, out); n != 0 || !errors.Is(err, aio.ErrNoRequests) {
-				t.Errorf("Wait(nil, 0) with nothing in flight: %d, %v; want 0, ErrNoRequests", n, err)
+			if n, err := c.Wait(context.Background(), 0, out); n != 0 || !errors.Is(err, aio.ErrNoRequests) {
+				t.Errorf("Wait(Background, 0) with nothing in flight: %d, %v; want 0, ErrNoRequests", n, err)
 			}
 			// The same with a request that comes back during the Wait.
 			f, err := os.Create(filepath.Join(t.TempDir(), "f"))
@@ -193,7 +193,7 @@ func TestSubmitMaxRequestsMessage(t *testing.T) {
 		}
 	}
 	out := make([]*aio.Request, 2)
-	if k, err := c.Wait(nil, 2, out); k != 2 || err != nil {
+	if k, err := c.Wait(context.Background(), 2, out); k != 2 || err != nil {
 		t.Fatalf("Wait: %d, %v", k, err)
 	}
 }
