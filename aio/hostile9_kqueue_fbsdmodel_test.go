@@ -1,0 +1,224 @@
+//go:build linux && fbsdmodel && (amd64 || arm64)
+
+package aio
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fileaio/fileaio/sys"
+	"golang.org/x/sys/unix"
+)
+
+// The context's kqueue is a descriptor number like any other, and a
+// program with a double close (or a dup2 onto a number it no longer owns)
+// may close or replace it under the context.
+
+// h9Kq is the descriptor number of c's kqueue.
+func h9Kq(c *Context) int {
+	be := c.be
+	if m, ok := be.(*mixedBackend); ok {
+		be = m.k
+	}
+	return int(be.(*kqueueBackend).kq.Load())
+}
+
+// h9HeldReads submits n reads on f that the model kernel holds until the
+// returned release runs.
+func h9HeldReads(t *testing.T, c *Context, f *os.File, n int) ([]*Request, func()) {
+	t.Helper()
+	k := kqModel(t)
+	reqs := kqPrepared(t, f, n)
+	k.Hold()
+	var once sync.Once
+	release := func() { once.Do(k.Release) }
+	t.Cleanup(release)
+	if m, err := c.Submit(reqs...); m != n || err != nil {
+		t.Fatalf("Submit = %d, %v", m, err)
+	}
+	return reqs, release
+}
+
+// h9DrainAll collects every request of reqs with a Wait that a hang fails
+// (10 s), and checks each came back once with its 8 bytes.
+func h9DrainAll(t *testing.T, c *Context, reqs []*Request) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := make([]*Request, len(reqs))
+	got := 0
+	for got < len(reqs) {
+		m, err := c.Wait(ctx, len(reqs)-got, out[got:])
+		got += m
+		if err != nil {
+			t.Fatalf("Wait after %d of %d: %v", got, len(reqs), err)
+		}
+	}
+	h9Once(t, reqs, out)
+	for _, r := range reqs {
+		if m, err := r.Result(); m != 8 || err != nil {
+			t.Errorf("request %v: Result = %d, %v", r.User(), m, err)
+		}
+	}
+}
+
+// h9StillOpen checks that descriptor fd still refers to f's file.
+func h9StillOpen(t *testing.T, fd int, f *os.File) {
+	t.Helper()
+	var a, b unix.Stat_t
+	if err := unix.Fstat(fd, &a); err != nil {
+		t.Fatalf("descriptor %d: %v", fd, err)
+	}
+	if err := unix.Fstat(h9Fd(t, f), &b); err != nil {
+		t.Fatal(err)
+	}
+	if a.Dev != b.Dev || a.Ino != b.Ino {
+		t.Fatalf("descriptor %d no longer refers to %s", fd, f.Name())
+	}
+}
+
+// TestH9KqueueClosedUnderRequests: a user closes the number of the
+// context's kqueue (a double close elsewhere in the program) while
+// requests are queued. Nothing is lost: Wait collects every request, with
+// its data; Wakeup still works; Close succeeds; the kernel keeps nothing
+// and the model sees no kqueue closed under jobs.
+func TestH9KqueueClosedUnderRequests(t *testing.T) {
+	h9Contexts(t, func(t *testing.T, c *Context) {
+		f := kqFile(t, 4096)
+		reqs, release := h9HeldReads(t, c, f, 8)
+		if err := unix.Close(h9Kq(c)); err != nil {
+			t.Fatal(err)
+		}
+		// Submitted before any call of the context noticed the close.
+		early := kqPrepared(t, f, 4)
+		if m, err := c.Submit(early...); m != 4 || err != nil {
+			t.Fatalf("Submit right after the close = %d, %v", m, err)
+		}
+		release()
+		h9DrainAll(t, c, append(reqs, early...))
+		if err := c.Wakeup(); err != nil {
+			t.Fatalf("Wakeup: %v", err)
+		}
+		if _, err := c.Wait(kqLongCtx(t), 0, make([]*Request, 1)); !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("Wait after Wakeup: %v, want ErrInterrupted", err)
+		}
+		more := kqPrepared(t, f, 4)
+		if m, err := c.Submit(more...); m != 4 || err != nil {
+			t.Fatalf("Submit after the close = %d, %v", m, err)
+		}
+		h9DrainAll(t, c, more)
+		if err := c.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	})
+}
+
+// TestH9KqueueNumberTakenByFile: the kqueue's number is closed and taken
+// at once by the user's next open. The requests still come back, and the
+// context's Close leaves the user's file open.
+func TestH9KqueueNumberTakenByFile(t *testing.T) {
+	h9Contexts(t, func(t *testing.T, c *Context) {
+		f := kqFile(t, 4096)
+		reqs, release := h9HeldReads(t, c, f, 8)
+		kq := h9Kq(c)
+		if err := unix.Close(kq); err != nil {
+			t.Fatal(err)
+		}
+		user := kqFile(t, 100)
+		if h9Fd(t, user) != kq {
+			t.Skipf("the user's file got descriptor %d, not the kqueue's %d", h9Fd(t, user), kq)
+		}
+		early := kqPrepared(t, f, 4)
+		if m, err := c.Submit(early...); m != 4 || err != nil {
+			t.Fatalf("Submit right after the number was taken = %d, %v", m, err)
+		}
+		release()
+		h9DrainAll(t, c, append(reqs, early...))
+		if err := c.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		h9StillOpen(t, kq, user)
+	})
+}
+
+// TestH9KqueueReplacedByDup2: the user dup2s a kqueue of their own over
+// the context's. Wait neither hangs on the user's kqueue nor takes its
+// events; the requests come back; Wakeup works; Close leaves the user's
+// kqueue open.
+func TestH9KqueueReplacedByDup2(t *testing.T) {
+	h9Contexts(t, func(t *testing.T, c *Context) {
+		f := kqFile(t, 4096)
+		reqs, release := h9HeldReads(t, c, f, 8)
+		kq := h9Kq(c)
+		mine, err := sys.Kqueue()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := unix.FcntlInt(uintptr(mine), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		userKq := os.NewFile(uintptr(mine), "user kqueue")
+		defer userKq.Close()
+		// The user's own event, which the context must leave alone.
+		reg := []sys.Kevent_t{{Ident: 7, Filter: sys.EVFILT_USER, Flags: sys.EV_ADD}, {Ident: 7, Filter: sys.EVFILT_USER, Fflags: sys.NOTE_TRIGGER}}
+		if _, err := sys.Kevent(mine, reg, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Dup3(mine, kq, unix.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		release()
+		h9DrainAll(t, c, reqs)
+		if err := c.Wakeup(); err != nil {
+			t.Fatalf("Wakeup: %v", err)
+		}
+		if _, err := c.Wait(kqLongCtx(t), 0, make([]*Request, 1)); !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("Wait after Wakeup: %v, want ErrInterrupted", err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		h9StillOpen(t, kq, userKq)
+		evs := make([]sys.Kevent_t, 4)
+		if m, err := sys.Kevent(mine, nil, evs, &sys.Timespec{}); m != 1 || err != nil || evs[0].Ident != 7 {
+			t.Fatalf("the user's kqueue reports %d events (%v), want its own one", m, err)
+		}
+	})
+}
+
+// TestH9KqueueNumberTakenByAnotherContext: the number of one context's
+// kqueue is closed and the next context's kqueue takes it. Each context
+// collects its own requests, none of the other's.
+func TestH9KqueueNumberTakenByAnotherContext(t *testing.T) {
+	kqModel(t)
+	a := kqContext(t, Config{})
+	f := kqFile(t, 4096)
+	ra, release := h9HeldReads(t, a, f, 8)
+	kq := h9Kq(a)
+	if err := unix.Close(kq); err != nil {
+		t.Fatal(err)
+	}
+	b := kqContext(t, Config{})
+	if h9Kq(b) != kq {
+		t.Skipf("the second context's kqueue got descriptor %d, not %d", h9Kq(b), kq)
+	}
+	rb := kqPrepared(t, f, 8)
+	if m, err := b.Submit(rb...); m != 8 || err != nil {
+		t.Fatalf("Submit = %d, %v", m, err)
+	}
+	release()
+	h9DrainAll(t, a, ra)
+	h9DrainAll(t, b, rb)
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	more := kqPrepared(t, f, 4)
+	if m, err := b.Submit(more...); m != 4 || err != nil {
+		t.Fatalf("Submit = %d, %v", m, err)
+	}
+	h9DrainAll(t, b, more)
+}
