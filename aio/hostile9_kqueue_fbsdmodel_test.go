@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,4 +222,37 @@ func TestH9KqueueNumberTakenByAnotherContext(t *testing.T) {
 		t.Fatalf("Submit = %d, %v", m, err)
 	}
 	h9DrainAll(t, b, more)
+}
+
+// TestH9KqueueGoneIdle: with nothing in flight, both of the kqueue's
+// descriptors are closed and the first number taken by the user's next
+// open. Wait and Wakeup fail at once with errors matching EBADF (no
+// hang), Close succeeds, and it leaves the user's file open.
+func TestH9KqueueGoneIdle(t *testing.T) {
+	kqModel(t)
+	c := kqContext(t, Config{WaitWithoutPending: true})
+	b := c.be.(*kqueueBackend)
+	kq, spare := int(b.kq.Load()), int(b.spare)
+	if err := unix.Close(kq); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Close(spare); err != nil {
+		t.Fatal(err)
+	}
+	user := kqFile(t, 100)
+	if h9Fd(t, user) != kq {
+		t.Skipf("the user's file got descriptor %d, not the kqueue's %d", h9Fd(t, user), kq)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if n, err := c.Wait(ctx, 1, make([]*Request, 1)); n != 0 || !errors.Is(err, syscall.EBADF) {
+		t.Fatalf("Wait = %d, %v; want 0 and EBADF", n, err)
+	}
+	if err := c.Wakeup(); !errors.Is(err, syscall.EBADF) {
+		t.Fatalf("Wakeup = %v, want EBADF", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	h9StillOpen(t, kq, user)
 }
