@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fileaio/fileaio/internal/fbsdmodel"
 	"github.com/fileaio/fileaio/sys"
 )
 
@@ -84,16 +85,18 @@ func h9Once(t *testing.T, reqs, got []*Request) {
 // once, with its data or ErrCanceled, writes not canceled are in the
 // closed file, and the kernel keeps nothing.
 func TestH9ClosedFileNumberReused(t *testing.T) {
-	for _, by := range []string{"file", "pipe", "kqueue"} {
-		t.Run(by, func(t *testing.T) {
-			h9Contexts(t, func(t *testing.T, c *Context) {
-				h9ClosedFileNumberReused(t, c, by)
+	for _, stage := range []string{"queued", "running"} {
+		for _, by := range []string{"file", "pipe", "kqueue"} {
+			t.Run(stage+"/"+by, func(t *testing.T) {
+				h9Contexts(t, func(t *testing.T, c *Context) {
+					h9ClosedFileNumberReused(t, c, by, stage == "running")
+				})
 			})
-		})
+		}
 	}
 }
 
-func h9ClosedFileNumberReused(t *testing.T, c *Context, by string) {
+func h9ClosedFileNumberReused(t *testing.T, c *Context, by string, running bool) {
 	k := kqModel(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "closed")
@@ -121,15 +124,29 @@ func h9ClosedFileNumberReused(t *testing.T, c *Context, by string) {
 			t.Fatal(err)
 		}
 	}
-	k.Hold()
+	hold, release := k.Hold, k.Release
+	if running { // the workers take the jobs and keep them running
+		hold, release = k.Stall, k.Unstall
+	}
+	hold()
 	held := true
 	defer func() {
 		if held {
-			k.Release()
+			release()
 		}
 	}()
 	if got, err := c.Submit(reqs...); got != n || err != nil {
 		t.Fatalf("Submit = %d, %v", got, err)
+	}
+	if running && !modelRefusesFiles() {
+		// The model's workers (Config.Workers, 4 by default) take as
+		// many jobs as they are; the rest stay queued.
+		want := min(n, fbsdmodel.Default().Config().Workers)
+		for deadline := time.Now().Add(time.Minute); k.Running() < want; time.Sleep(100 * time.Microsecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d jobs running after a minute, want %d", k.Running(), want)
+			}
+		}
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
@@ -195,7 +212,7 @@ func h9ClosedFileNumberReused(t *testing.T, c *Context, by string) {
 			t.Errorf("Cancel of request %d after its number was reused: %v", i, err)
 		}
 	}
-	k.Release()
+	release()
 	held = false
 	got := drain(t, c, n)
 	h9Once(t, reqs, got)
