@@ -4,6 +4,7 @@ package aio
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -47,10 +48,14 @@ const listioRetries = 3
 // number and before any call noticed reports to that kqueue, and never
 // comes back; and once spare is gone too, nothing is left of the kqueue.
 type kqueueBackend struct {
-	kq    atomic.Int32 // the descriptor calls name
-	spare int32        // another descriptor of the kqueue, or -1; under fdmu
-	fdmu  sync.Mutex   // serializes moving from kq to spare
-	ident uintptr      // the wake event's ident, this kqueue's own
+	// kq: the descriptor calls name (low 32 bits), and how many moves
+	// made it so (high 32 bits), so that a call that saw a number fail
+	// moves off it only if no other call has moved since, even if a
+	// later move gave the kqueue that number again.
+	kq    atomic.Uint64
+	spare int32      // another descriptor of the kqueue, or -1; under fdmu
+	fdmu  sync.Mutex // serializes moving from kq to spare
+	ident uintptr    // the wake event's ident, this kqueue's own
 
 	batch           int  // lio_listio's limit (p1003_1b.aio_listio_max), lowered when the kernel's is
 	vectoredInLists bool // kern.osreldate >= 14.0
@@ -87,7 +92,7 @@ func newKqueueBackend(limit int) (backend, int, error) {
 		trig:            [1]sys.Kevent_t{{Ident: ident, Filter: sys.EVFILT_USER, Fflags: sys.NOTE_TRIGGER}},
 		probe:           [1]sys.Kevent_t{{Ident: ident, Filter: sys.EVFILT_USER}},
 	}
-	b.kq.Store(int32(kq))
+	b.kq.Store(uint64(uint32(kq)))
 	b.list = make([]*sys.Aiocb, 0, b.batch)
 	b.calls = make([]kqCall, 0, b.batch)
 	reg := []sys.Kevent_t{{Ident: ident, Filter: sys.EVFILT_USER, Flags: sys.EV_ADD | sys.EV_CLEAR}}
@@ -98,7 +103,7 @@ func newKqueueBackend(limit int) (backend, int, error) {
 	// Without a spare (no descriptor left for it) the context works as
 	// well, only without the cover.
 	b.spare = -1
-	if spare, err := dupCloexec(kq); err == nil {
+	if spare, err := dupCloexec(kq, 0); err == nil {
 		b.spare = int32(spare)
 	}
 	return b, limit, nil
@@ -128,8 +133,17 @@ func openKqueue(kqueuex bool) (int, error) {
 	return kq, nil
 }
 
-// dupCloexec is another close-on-exec descriptor of fd's file.
-func dupCloexec(fd int) (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) }
+// dupCloexec is another close-on-exec descriptor of fd's file, numbered
+// from least up.
+func dupCloexec(fd, least int) (int, error) {
+	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, least)
+}
+
+// kqFd is the descriptor number of a value of kqueueBackend.kq.
+func kqFd(seen uint64) int32 { return int32(uint32(seen)) }
+
+// fd is the descriptor number calls name now.
+func (b *kqueueBackend) fd() int32 { return kqFd(b.kq.Load()) }
 
 // ours reports whether descriptor fd is the context's kqueue: a kqueue
 // with its wake event.
@@ -141,32 +155,35 @@ func (b *kqueueBackend) ours(fd int32) bool {
 	return err == nil
 }
 
-// moveOff makes the backend stop naming bad, a descriptor number that is
-// no longer its kqueue (closed, or another file now), and name spare
-// instead, with a new spare. It reports false if spare is not the kqueue
-// either: then nothing is left of it (the kqueue is closed, and the
-// completions of its jobs are lost).
-func (b *kqueueBackend) moveOff(bad int32) bool {
+// moveOff makes the backend stop naming the descriptor of seen (a value
+// of kq), a number that is no longer its kqueue (closed, or another file
+// now), and name spare instead, with a new spare numbered above the bad
+// number, which the program has just shown it treats as its own. It
+// reports false if spare is not the kqueue either: then nothing is left
+// of it (the kqueue is closed, and the completions of its jobs are lost).
+func (b *kqueueBackend) moveOff(seen uint64) bool {
 	b.fdmu.Lock()
 	defer b.fdmu.Unlock()
-	if b.kq.Load() != bad {
+	if b.kq.Load() != seen {
 		return true // another call moved already
 	}
 	if !b.ours(b.spare) {
 		return false
 	}
 	next := int32(-1)
-	if fd, err := dupCloexec(int(b.spare)); err == nil {
+	if fd, err := dupCloexec(int(b.spare), int(kqFd(seen))+1); err == nil {
+		next = int32(fd)
+	} else if fd, err := dupCloexec(int(b.spare), 0); err == nil {
 		next = int32(fd)
 	}
-	b.kq.Store(b.spare)
+	b.kq.Store((seen>>32+1)<<32 | uint64(uint32(b.spare)))
 	b.spare = next
 	return true
 }
 
 // lostError is the error of a call on a context whose kqueue is gone.
 func lostError(kq int32) error {
-	return fmt.Errorf("the context's kqueue (descriptor %d) was closed or replaced by another goroutine: %w", kq, syscall.EBADF)
+	return fmt.Errorf("the context's kqueue (descriptor %d) was closed, or its number given to another file, outside the context: %w", kq, syscall.EBADF)
 }
 
 func (b *kqueueBackend) kernel() string { return "freebsd-aio" }
@@ -180,43 +197,47 @@ func (b *kqueueBackend) batchMax() int { return b.batch }
 // context was made is cut again at the new limit and resubmitted.
 //
 // An entry refused with EBADF may have named a kqueue number the program
-// closed (or gave another file) since the backend last looked: if kq is
-// no longer the kqueue, the backend moves to spare and submits those
-// entries again, so that the program's mistake does not fail requests on
-// good files.
+// closed (or gave another file) since the backend last looked: if that
+// number is no longer the kqueue, the backend moves to spare and submits
+// those entries again (a few times at most), so that the program's
+// mistake does not fail requests on good files.
 func (b *kqueueBackend) submit(batch []*Request, res []syscall.Errno) {
-	kq := b.kq.Load()
-	b.submitPlanned(batch, res)
-	bad := 0
-	for _, e := range res {
-		if e == syscall.EBADF {
-			bad++
+	seen := b.kq.Load()
+	b.submitPlanned(batch, res, kqFd(seen))
+	var retry []*Request
+	var rres []syscall.Errno
+	for range kqMoveRetries {
+		retry = retry[:0]
+		for i, r := range batch {
+			if res[i] == syscall.EBADF {
+				retry = append(retry, r)
+			}
 		}
-	}
-	if bad == 0 || b.ours(kq) || !b.moveOff(kq) {
-		return
-	}
-	retry := make([]*Request, 0, bad)
-	for i, r := range batch {
-		if res[i] == syscall.EBADF {
-			retry = append(retry, r)
+		if len(retry) == 0 || b.ours(kqFd(seen)) || !b.moveOff(seen) {
+			return
 		}
-	}
-	rres := make([]syscall.Errno, len(retry))
-	b.submitPlanned(retry, rres)
-	j := 0
-	for i := range batch {
-		if res[i] == syscall.EBADF {
-			res[i] = rres[j]
-			j++
+		seen = b.kq.Load()
+		rres = append(rres[:0], make([]syscall.Errno, len(retry))...)
+		b.submitPlanned(retry, rres, kqFd(seen))
+		j := 0
+		for i := range batch {
+			if res[i] == syscall.EBADF {
+				res[i] = rres[j]
+				j++
+			}
 		}
 	}
 }
 
-// submitPlanned is submit without the second try.
-func (b *kqueueBackend) submitPlanned(batch []*Request, res []syscall.Errno) {
+// kqMoveRetries bounds how often one submit submits entries again after
+// their kqueue number failed.
+const kqMoveRetries = 4
+
+// submitPlanned is submit without the tries again, its requests reporting
+// to descriptor kq.
+func (b *kqueueBackend) submitPlanned(batch []*Request, res []syscall.Errno, kq int32) {
 	for _, r := range batch {
-		b.fill(r)
+		b.fill(r, kq)
 	}
 	b.calls = planKqueueCalls(b.calls[:0], batch, 0, b.vectoredInLists, b.batch)
 	retries := 0
@@ -311,7 +332,7 @@ func (b *kqueueBackend) fsync(r *Request, res []syscall.Errno) (again bool) {
 // job without iovecs on its bio path, issues no bio for it, and the job
 // never completes (aio_qbio), nor does the process's exit, which waits
 // for it.
-func (b *kqueueBackend) fill(r *Request) {
+func (b *kqueueBackend) fill(r *Request, kq int32) {
 	cb := &r.cb.aiocb
 	*cb = sys.Aiocb{Fildes: int32(r.fd), Offset: r.off}
 	switch r.op {
@@ -350,7 +371,7 @@ func (b *kqueueBackend) fill(r *Request) {
 		cb.Nbytes = uint64(len(iov))
 	}
 	cb.Sigevent.Notify = sys.SIGEV_KEVENT
-	cb.Sigevent.SetKqueue(int(b.kq.Load()))
+	cb.Sigevent.SetKqueue(int(kq))
 	cb.Sigevent.KeventFlags = sys.EV_ONESHOT
 	cb.Sigevent.Value = token(r.slot, r.gen)
 }
@@ -432,11 +453,12 @@ func (b *kqueueBackend) wait(evs []event, timeout time.Duration) (int, bool, err
 	// with an EV_ERROR event, before it waits or hands out its events.
 	var k int
 	for {
-		kq := b.kq.Load()
+		seen := b.kq.Load()
+		kq := kqFd(seen)
 		var err error
 		k, err = sys.Kevent(int(kq), b.probe[:], b.kevs[:min(len(evs), len(b.kevs))], ts)
 		if err == syscall.EBADF || err == syscall.ENOENT || (err == nil && k > 0 && b.kevs[0].Flags&sys.EV_ERROR != 0) {
-			if b.moveOff(kq) {
+			if b.moveOff(seen) {
 				continue
 			}
 			return 0, false, lostError(kq)
@@ -491,13 +513,14 @@ func (b *kqueueBackend) cancel(r *Request) (cancelOutcome, error) {
 
 func (b *kqueueBackend) wake() error {
 	for {
-		kq := b.kq.Load()
+		seen := b.kq.Load()
+		kq := kqFd(seen)
 		_, err := sys.Kevent(int(kq), b.trig[:], nil, nil)
 		switch err {
 		case syscall.EINTR:
 			continue
 		case syscall.EBADF, syscall.ENOENT: // not the context's kqueue
-			if b.moveOff(kq) {
+			if b.moveOff(seen) {
 				continue
 			}
 			return lostError(kq)
@@ -512,14 +535,14 @@ func (b *kqueueBackend) close() error {
 	b.fdmu.Lock()
 	defer b.fdmu.Unlock()
 	var err error
-	for _, fd := range [2]int32{b.kq.Load(), b.spare} {
+	for _, fd := range [2]int32{b.fd(), b.spare} {
 		if b.ours(fd) {
 			if e := unix.Close(int(fd)); err == nil {
 				err = e
 			}
 		}
 	}
-	b.kq.Store(-1)
+	b.kq.Store(uint64(math.MaxUint32)) // descriptor -1
 	b.spare = -1
 	return err
 }

@@ -3,9 +3,11 @@
 package aio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -25,7 +27,7 @@ func h9Kq(c *Context) int {
 	if m, ok := be.(*mixedBackend); ok {
 		be = m.k
 	}
-	return int(be.(*kqueueBackend).kq.Load())
+	return int(be.(*kqueueBackend).fd())
 }
 
 // h9HeldReads submits n reads on f that the model kernel holds until the
@@ -232,7 +234,7 @@ func TestH9KqueueGoneIdle(t *testing.T) {
 	kqModel(t)
 	c := kqContext(t, Config{WaitWithoutPending: true})
 	b := c.be.(*kqueueBackend)
-	kq, spare := int(b.kq.Load()), int(b.spare)
+	kq, spare := int(b.fd()), int(b.spare)
 	if err := unix.Close(kq); err != nil {
 		t.Fatal(err)
 	}
@@ -255,4 +257,124 @@ func TestH9KqueueGoneIdle(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	h9StillOpen(t, kq, user)
+}
+
+// TestH9KqueueClosedRepeatedly: while one goroutine submits and collects
+// reads and writes, another closes whatever number the context's kqueue
+// has, again and again. Every request comes back once with its own
+// result, the model sees no kqueue closed under jobs, and Close succeeds.
+func TestH9KqueueClosedRepeatedly(t *testing.T) {
+	h9Contexts(t, func(t *testing.T, c *Context) {
+		k := kqModel(t)
+		be := c.be
+		if m, ok := be.(*mixedBackend); ok {
+			be = m.k
+		}
+		b := be.(*kqueueBackend)
+		var kst unix.Stat_t
+		if err := unix.Fstat(int(b.fd()), &kst); err != nil {
+			t.Fatal(err)
+		}
+		f := kqFile(t, 1<<16)
+		var stop sync.WaitGroup
+		done := make(chan struct{})
+		closes := 0
+		stop.Add(1)
+		go func() {
+			defer stop.Done()
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(200 * time.Microsecond):
+				}
+				// The number the kqueue has at one moment (read under
+				// the backend's lock, so that it is not the spare a
+				// move has just made of the same number), if the kqueue
+				// is still there.
+				b.fdmu.Lock()
+				if kq := b.fd(); b.ours(kq) {
+					if err := unix.Close(int(kq)); err != nil {
+						t.Errorf("close: %v", err)
+					}
+					closes++
+				}
+				b.fdmu.Unlock()
+			}
+		}()
+		const n, rounds = 16, 150
+		reqs := make([]*Request, n)
+		bufs := make([][]byte, n)
+		for i := range reqs {
+			reqs[i] = NewRequest()
+			bufs[i] = make([]byte, 64)
+		}
+		out := make([]*Request, n)
+		for round := range rounds {
+			for i, r := range reqs {
+				var err error
+				if i%2 == 0 {
+					copy(bufs[i], bytes.Repeat([]byte{byte(round)}, 64))
+					err = r.PrepareWrite(f, int64(64*i), bufs[i], i)
+				} else {
+					err = r.PrepareRead(f, int64(64*(i-1)), bufs[i], i)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Writes first, their reads once they are back.
+			var evens, odds []*Request
+			for i, r := range reqs {
+				if i%2 == 0 {
+					evens = append(evens, r)
+				} else {
+					odds = append(odds, r)
+				}
+			}
+			for _, part := range [][]*Request{evens, odds} {
+				if m, err := c.Submit(part...); m != len(part) || err != nil {
+					t.Fatalf("round %d: Submit = %d, %v", round, m, err)
+				}
+				got := 0
+				for got < len(part) {
+					m, err := c.Wait(kqLongCtx(t), len(part)-got, out[got:])
+					got += m
+					if err != nil {
+						t.Fatalf("round %d: Wait after %d: %v", round, got, err)
+					}
+				}
+				h9Once(t, part, out[:got])
+				for _, r := range part {
+					i := r.User().(int)
+					if m, err := r.Result(); m != 64 || err != nil {
+						t.Fatalf("round %d: request %d: %d, %v", round, i, m, err)
+					}
+					if i%2 == 1 && !bytes.Equal(bufs[i], bytes.Repeat([]byte{byte(round)}, 64)) {
+						t.Fatalf("round %d: read %d got the wrong bytes", round, i)
+					}
+				}
+			}
+		}
+		close(done)
+		stop.Wait()
+		t.Logf("the kqueue's number was closed %d times", closes)
+		if err := c.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			fd, err := strconv.Atoi(e.Name())
+			var st unix.Stat_t
+			if err == nil && unix.Fstat(fd, &st) == nil && st.Dev == kst.Dev && st.Ino == kst.Ino {
+				t.Errorf("descriptor %d of the kqueue is still open after Close", fd)
+			}
+		}
+		if o := k.Outstanding(); o != 0 {
+			t.Errorf("the kernel keeps %d jobs", o)
+		}
+	})
 }
