@@ -378,3 +378,68 @@ func TestH9KqueueClosedRepeatedly(t *testing.T) {
 		}
 	})
 }
+
+// TestH9KqueueClosedUnderBlockedWait: the kqueue's number is closed, or
+// another kqueue dup2'd onto it, while the waiter is blocked in kevent on
+// it. The blocked Wait still gets every request, a Wakeup from another
+// goroutine reaches it, and Close succeeds.
+func TestH9KqueueClosedUnderBlockedWait(t *testing.T) {
+	for _, how := range []string{"close", "dup2"} {
+		t.Run(how, func(t *testing.T) {
+			h9Contexts(t, func(t *testing.T, c *Context) {
+				if modelRefusesFiles() {
+					t.Skip("every file is non-local: goroutines serve the reads, and the kernel holds none to keep the Wait blocked")
+				}
+				f := kqFile(t, 4096)
+				reqs, release := h9HeldReads(t, c, f, 8)
+				type result struct {
+					n   int
+					err error
+				}
+				woke := make(chan result, 1)
+				go func() {
+					n, err := c.Wait(kqLongCtx(t), 1, make([]*Request, 8))
+					woke <- result{n, err}
+				}()
+				kqUntilWaiting(t, c)
+				kq := h9Kq(c)
+				switch how {
+				case "close":
+					if err := unix.Close(kq); err != nil {
+						t.Fatal(err)
+					}
+				case "dup2":
+					mine, err := sys.Kqueue()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := unix.FcntlInt(uintptr(mine), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+						t.Fatal(err)
+					}
+					defer unix.Close(mine)
+					if err := unix.Dup3(mine, kq, unix.O_CLOEXEC); err != nil {
+						t.Fatal(err)
+					}
+					defer unix.Close(kq)
+				}
+				if err := c.Wakeup(); err != nil {
+					t.Fatalf("Wakeup: %v", err)
+				}
+				select {
+				case r := <-woke:
+					if r.n != 0 || !errors.Is(r.err, ErrInterrupted) {
+						t.Fatalf("blocked Wait = %d, %v; want 0, ErrInterrupted", r.n, r.err)
+					}
+				case <-time.After(10 * time.Second):
+					release()
+					t.Fatal("the Wakeup did not reach the blocked Wait")
+				}
+				release()
+				h9DrainAll(t, c, reqs)
+				if err := c.Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+			})
+		})
+	}
+}
