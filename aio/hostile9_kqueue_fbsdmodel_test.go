@@ -443,3 +443,29 @@ func TestH9KqueueClosedUnderBlockedWait(t *testing.T) {
 		})
 	}
 }
+
+// TestH9KqueueSpareCloseOnExec: the kqueue's second descriptor, and the
+// one made after a move, are close-on-exec like the first, so that no
+// child started by exec keeps the kqueue.
+func TestH9KqueueSpareCloseOnExec(t *testing.T) {
+	kqModel(t)
+	c := kqContext(t, Config{})
+	b := c.be.(*kqueueBackend)
+	check := func(when string) {
+		t.Helper()
+		for _, fd := range []int32{b.fd(), b.spare} {
+			fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+			if err != nil || fl&unix.FD_CLOEXEC == 0 {
+				t.Fatalf("%s: descriptor %d of the kqueue: flags %#x, %v; want FD_CLOEXEC", when, fd, fl, err)
+			}
+		}
+	}
+	check("new")
+	if err := unix.Close(int(b.fd())); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wakeup(); err != nil {
+		t.Fatalf("Wakeup: %v", err)
+	}
+	check("after a move")
+}
