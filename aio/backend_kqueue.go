@@ -3,7 +3,11 @@
 package aio
 
 import (
+	"fmt"
+	"math"
 	"os"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -20,15 +24,39 @@ import (
 // aio_return by the harvester. Under the fbsdmodel build tag the same code
 // runs on Linux over internal/fbsdmodel instead of the kernel.
 
-// wakeIdent is the ident of the EVFILT_USER event Wakeup triggers.
-const wakeIdent = 1
+// wakeIdents numbers the EVFILT_USER events Wakeup triggers, one for each
+// context's kqueue, so that a kqueue is told from every other kqueue of
+// the process by whether it has its context's event (kqueueBackend.ours).
+var wakeIdents atomic.Uintptr
 
 // listioRetries bounds how often one submit re-reads the list limit after
 // lio_listio refused a whole list with EINVAL.
 const listioRetries = 3
 
+// The context's kqueue has two descriptors, kq, which every call names,
+// and spare, a dup of it, because its numbers are the process's: a program
+// that closes a descriptor number twice (or dup2s onto a number it no
+// longer owns) may close or replace kq. Were kq the kqueue's only
+// descriptor, that would close the kqueue, which drops the knotes of the
+// jobs in flight: their completions never come, they are never returned,
+// and the context could never close. With spare the kqueue stays open,
+// with its knotes; a call that finds kq is no longer the kqueue (EBADF,
+// or a kqueue without this context's wake event) moves to spare, makes a
+// new spare, and leaves the old number, now somebody else's, alone.
+// Close closes only descriptors that are still the kqueue. What it does
+// not cover: a request submitted after another kqueue was put at kq's
+// number and before any call noticed reports to that kqueue, and never
+// comes back; and once spare is gone too, nothing is left of the kqueue.
 type kqueueBackend struct {
-	kq              int
+	// kq: the descriptor calls name (low 32 bits), and how many moves
+	// made it so (high 32 bits), so that a call that saw a number fail
+	// moves off it only if no other call has moved since, even if a
+	// later move gave the kqueue that number again.
+	kq    atomic.Uint64
+	spare int32      // another descriptor of the kqueue, or -1; under fdmu
+	fdmu  sync.Mutex // serializes moving from kq to spare
+	ident uintptr    // the wake event's ident, this kqueue's own
+
 	batch           int  // lio_listio's limit (p1003_1b.aio_listio_max), lowered when the kernel's is
 	vectoredInLists bool // kern.osreldate >= 14.0
 
@@ -37,6 +65,7 @@ type kqueueBackend struct {
 	kevs  []sys.Kevent_t
 	ts    sys.Timespec
 	trig  [1]sys.Kevent_t // the NOTE_TRIGGER change
+	probe [1]sys.Kevent_t // a change of the wake event that changes nothing: ENOENT on another kqueue
 }
 
 func newKqueueBackend(limit int) (backend, int, error) {
@@ -54,19 +83,28 @@ func newKqueueBackend(limit int) (backend, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	ident := wakeIdents.Add(1)
 	b := &kqueueBackend{
-		kq:              kq,
+		ident:           ident,
 		batch:           max(min(lim.BatchMax, limit), 1),
 		vectoredInLists: vectoredLists,
 		kevs:            make([]sys.Kevent_t, maxEvents),
-		trig:            [1]sys.Kevent_t{{Ident: wakeIdent, Filter: sys.EVFILT_USER, Fflags: sys.NOTE_TRIGGER}},
+		trig:            [1]sys.Kevent_t{{Ident: ident, Filter: sys.EVFILT_USER, Fflags: sys.NOTE_TRIGGER}},
+		probe:           [1]sys.Kevent_t{{Ident: ident, Filter: sys.EVFILT_USER}},
 	}
+	b.kq.Store(uint64(uint32(kq)))
 	b.list = make([]*sys.Aiocb, 0, b.batch)
 	b.calls = make([]kqCall, 0, b.batch)
-	reg := []sys.Kevent_t{{Ident: wakeIdent, Filter: sys.EVFILT_USER, Flags: sys.EV_ADD | sys.EV_CLEAR}}
+	reg := []sys.Kevent_t{{Ident: ident, Filter: sys.EVFILT_USER, Flags: sys.EV_ADD | sys.EV_CLEAR}}
 	if _, err := sys.Kevent(kq, reg, nil, nil); err != nil {
 		unix.Close(kq)
 		return nil, 0, os.NewSyscallError("kevent(EVFILT_USER)", err)
+	}
+	// Without a spare (no descriptor left for it) the context works as
+	// well, only without the cover.
+	b.spare = -1
+	if spare, err := dupCloexec(kq, 0); err == nil {
+		b.spare = int32(spare)
 	}
 	return b, limit, nil
 }
@@ -95,6 +133,59 @@ func openKqueue(kqueuex bool) (int, error) {
 	return kq, nil
 }
 
+// dupCloexec is another close-on-exec descriptor of fd's file, numbered
+// from least up.
+func dupCloexec(fd, least int) (int, error) {
+	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, least)
+}
+
+// kqFd is the descriptor number of a value of kqueueBackend.kq.
+func kqFd(seen uint64) int32 { return int32(uint32(seen)) }
+
+// fd is the descriptor number calls name now.
+func (b *kqueueBackend) fd() int32 { return kqFd(b.kq.Load()) }
+
+// ours reports whether descriptor fd is the context's kqueue: a kqueue
+// with its wake event.
+func (b *kqueueBackend) ours(fd int32) bool {
+	if fd < 0 {
+		return false
+	}
+	_, err := sys.Kevent(int(fd), b.probe[:], nil, nil)
+	return err == nil
+}
+
+// moveOff makes the backend stop naming the descriptor of seen (a value
+// of kq), a number that is no longer its kqueue (closed, or another file
+// now), and name spare instead, with a new spare numbered above the bad
+// number, which the program has just shown it treats as its own. It
+// reports false if spare is not the kqueue either: then nothing is left
+// of it (the kqueue is closed, and the completions of its jobs are lost).
+func (b *kqueueBackend) moveOff(seen uint64) bool {
+	b.fdmu.Lock()
+	defer b.fdmu.Unlock()
+	if b.kq.Load() != seen {
+		return true // another call moved already
+	}
+	if !b.ours(b.spare) {
+		return false
+	}
+	next := int32(-1)
+	if fd, err := dupCloexec(int(b.spare), int(kqFd(seen))+1); err == nil {
+		next = int32(fd)
+	} else if fd, err := dupCloexec(int(b.spare), 0); err == nil {
+		next = int32(fd)
+	}
+	b.kq.Store((seen>>32+1)<<32 | uint64(uint32(b.spare)))
+	b.spare = next
+	return true
+}
+
+// lostError is the error of a call on a context whose kqueue is gone.
+func lostError(kq int32) error {
+	return fmt.Errorf("the context's kqueue (descriptor %d) was closed, or its number given to another file, outside the context: %w", kq, syscall.EBADF)
+}
+
 func (b *kqueueBackend) kernel() string { return "freebsd-aio" }
 
 func (b *kqueueBackend) batchMax() int { return b.batch }
@@ -104,9 +195,49 @@ func (b *kqueueBackend) batchMax() int { return b.batch }
 // for one request, the rest of the batch is not offered and stays Prepared.
 // A list the kernel refuses whole because its limit was lowered since the
 // context was made is cut again at the new limit and resubmitted.
+//
+// An entry refused with EBADF may have named a kqueue number the program
+// closed (or gave another file) since the backend last looked: if that
+// number is no longer the kqueue, the backend moves to spare and submits
+// those entries again (a few times at most), so that the program's
+// mistake does not fail requests on good files.
 func (b *kqueueBackend) submit(batch []*Request, res []syscall.Errno) {
+	seen := b.kq.Load()
+	b.submitPlanned(batch, res, kqFd(seen))
+	var retry []*Request
+	var rres []syscall.Errno
+	for range kqMoveRetries {
+		retry = retry[:0]
+		for i, r := range batch {
+			if res[i] == syscall.EBADF {
+				retry = append(retry, r)
+			}
+		}
+		if len(retry) == 0 || b.ours(kqFd(seen)) || !b.moveOff(seen) {
+			return
+		}
+		seen = b.kq.Load()
+		rres = append(rres[:0], make([]syscall.Errno, len(retry))...)
+		b.submitPlanned(retry, rres, kqFd(seen))
+		j := 0
+		for i := range batch {
+			if res[i] == syscall.EBADF {
+				res[i] = rres[j]
+				j++
+			}
+		}
+	}
+}
+
+// kqMoveRetries bounds how often one submit submits entries again after
+// their kqueue number failed.
+const kqMoveRetries = 4
+
+// submitPlanned is submit without the tries again, its requests reporting
+// to descriptor kq.
+func (b *kqueueBackend) submitPlanned(batch []*Request, res []syscall.Errno, kq int32) {
 	for _, r := range batch {
-		b.fill(r)
+		b.fill(r, kq)
 	}
 	b.calls = planKqueueCalls(b.calls[:0], batch, 0, b.vectoredInLists, b.batch)
 	retries := 0
@@ -201,7 +332,7 @@ func (b *kqueueBackend) fsync(r *Request, res []syscall.Errno) (again bool) {
 // job without iovecs on its bio path, issues no bio for it, and the job
 // never completes (aio_qbio), nor does the process's exit, which waits
 // for it.
-func (b *kqueueBackend) fill(r *Request) {
+func (b *kqueueBackend) fill(r *Request, kq int32) {
 	cb := &r.cb.aiocb
 	*cb = sys.Aiocb{Fildes: int32(r.fd), Offset: r.off}
 	switch r.op {
@@ -240,7 +371,7 @@ func (b *kqueueBackend) fill(r *Request) {
 		cb.Nbytes = uint64(len(iov))
 	}
 	cb.Sigevent.Notify = sys.SIGEV_KEVENT
-	cb.Sigevent.SetKqueue(b.kq)
+	cb.Sigevent.SetKqueue(int(kq))
 	cb.Sigevent.KeventFlags = sys.EV_ONESHOT
 	cb.Sigevent.Value = token(r.slot, r.gen)
 }
@@ -317,16 +448,32 @@ func (b *kqueueBackend) wait(evs []event, timeout time.Duration) (int, bool, err
 		b.ts = sys.Timespec{Sec: int64(timeout / time.Second), Nsec: int64(timeout % time.Second)}
 		ts = &b.ts
 	}
-	k, err := sys.Kevent(b.kq, nil, b.kevs[:min(len(evs), len(b.kevs))], ts)
-	if err != nil {
-		return 0, false, err
+	// The probe makes a kqueue that is not the context's (a number the
+	// program closed and reused, or dup2'd onto) fail the call at once
+	// with an EV_ERROR event, before it waits or hands out its events.
+	var k int
+	for {
+		seen := b.kq.Load()
+		kq := kqFd(seen)
+		var err error
+		k, err = sys.Kevent(int(kq), b.probe[:], b.kevs[:min(len(evs), len(b.kevs))], ts)
+		if err == syscall.EBADF || err == syscall.ENOENT || (err == nil && k > 0 && b.kevs[0].Flags&sys.EV_ERROR != 0) {
+			if b.moveOff(seen) {
+				continue
+			}
+			return 0, false, lostError(kq)
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		break
 	}
 	n, woke := 0, false
 	for i := range b.kevs[:k] {
 		kev := &b.kevs[i]
 		switch kev.Filter {
 		case sys.EVFILT_USER:
-			woke = true
+			woke = kev.Ident == b.ident
 		case sys.EVFILT_AIO:
 			slot, gen := untoken(uint64(kev.Udata))
 			evs[n] = event{slot: slot, gen: gen, ident: kev.Ident, errno: syscall.Errno(kev.Data)}
@@ -366,11 +513,36 @@ func (b *kqueueBackend) cancel(r *Request) (cancelOutcome, error) {
 
 func (b *kqueueBackend) wake() error {
 	for {
-		_, err := sys.Kevent(b.kq, b.trig[:], nil, nil)
-		if err != syscall.EINTR {
-			return err
+		seen := b.kq.Load()
+		kq := kqFd(seen)
+		_, err := sys.Kevent(int(kq), b.trig[:], nil, nil)
+		switch err {
+		case syscall.EINTR:
+			continue
+		case syscall.EBADF, syscall.ENOENT: // not the context's kqueue
+			if b.moveOff(seen) {
+				continue
+			}
+			return lostError(kq)
 		}
+		return err
 	}
 }
 
-func (b *kqueueBackend) close() error { return unix.Close(b.kq) }
+// close closes the descriptors that are still the kqueue; a number that
+// is somebody else's now stays open.
+func (b *kqueueBackend) close() error {
+	b.fdmu.Lock()
+	defer b.fdmu.Unlock()
+	var err error
+	for _, fd := range [2]int32{b.fd(), b.spare} {
+		if b.ours(fd) {
+			if e := unix.Close(int(fd)); err == nil {
+				err = e
+			}
+		}
+	}
+	b.kq.Store(uint64(math.MaxUint32)) // descriptor -1
+	b.spare = -1
+	return err
+}

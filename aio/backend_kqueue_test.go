@@ -593,7 +593,7 @@ func TestKqueueVectoredByRelease(t *testing.T) {
 func TestKqueueCloseOnExec(t *testing.T) {
 	kqModel(t)
 	c := kqContext(t, Config{})
-	fl, err := unix.FcntlInt(uintptr(c.be.(*kqueueBackend).kq), unix.F_GETFD, 0)
+	fl, err := unix.FcntlInt(uintptr(c.be.(*kqueueBackend).fd()), unix.F_GETFD, 0)
 	if err != nil || fl&unix.FD_CLOEXEC == 0 {
 		t.Fatalf("kqueue descriptor flags %#x, %v; want FD_CLOEXEC", fl, err)
 	}

@@ -59,7 +59,8 @@
 // request on the file, the goroutine engine fails it with EBADF if it had
 // not started; on FreeBSD, whose aio_cancel names the descriptor, Cancel
 // of a kernel request then fails with an error matching syscall.EBADF,
-// and the request still completes). A file closed before Submit is refused with an error
+// or, once another open has the number, answers for the jobs submitted
+// with that number, and the request still completes). A file closed before Submit is refused with an error
 // matching os.ErrClosed. Submit reads descriptors through os.File's
 // RawConn, never changes their blocking mode, and holds them open until
 // the requests are handed over, so a descriptor number closed meanwhile

@@ -78,7 +78,7 @@ func TestKqueueAtDescriptorZero(t *testing.T) {
 		unix.Close(saved)
 	}()
 	c := kqContext(t, Config{})
-	if kq := c.be.(*kqueueBackend).kq; kq != 0 {
+	if kq := c.be.(*kqueueBackend).fd(); kq != 0 {
 		t.Fatalf("the context's kqueue is descriptor %d with 0 free", kq)
 	}
 	reqs := kqPrepared(t, f, 3)
