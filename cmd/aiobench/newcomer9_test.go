@@ -26,3 +26,28 @@ func TestBadNumberFlagsSayWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestNumberFlagsTakeWhatFlagTakes: -qd and -seed take the numbers the flag
+// package's IntVar and Uint64Var took before they said why they refuse one
+// (Go's integer syntax: 0x20, 0o40, 1_000), so that no command line that
+// worked stops working.
+func TestNumberFlagsTakeWhatFlagTakes(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		qd   int
+		seed uint64
+	}{
+		{[]string{"-qd", "0x20"}, 32, 1},
+		{[]string{"-qd", "0o40", "-seed", "0xdeadbeef"}, 32, 0xdeadbeef},
+		{[]string{"-seed", "1_000"}, 32, 1000},
+	} {
+		cfg, err := parseFlags(append(c.args, "-size", "1M"))
+		if err != nil {
+			t.Errorf("%v: %v; want -qd %d -seed %d", c.args, err, c.qd, c.seed)
+			continue
+		}
+		if cfg.qd != c.qd || cfg.seed != c.seed {
+			t.Errorf("%v: -qd %d -seed %d; want %d and %d", c.args, cfg.qd, cfg.seed, c.qd, c.seed)
+		}
+	}
+}

@@ -7,7 +7,8 @@ import (
 )
 
 // The flag package refuses a -duration, -qd or -seed it cannot parse with
-// a bare "parse error"; these say what the flag wants.
+// a bare "parse error"; these say what the flag wants, and take what the
+// flag package's took (Go's integer syntax: 0x20, 1_000).
 
 // durationFlag is -duration.
 type durationFlag struct{ v *time.Duration }
@@ -39,14 +40,14 @@ func (f intFlag) String() string {
 }
 
 func (f intFlag) Set(s string) error {
-	v, err := strconv.Atoi(s)
+	v, err := strconv.ParseInt(s, 0, strconv.IntSize)
 	switch {
 	case errors.Is(err, strconv.ErrRange):
 		return errors.New("too large")
 	case err != nil:
 		return errors.New("want a whole number, such as 32")
 	}
-	*f.v = v
+	*f.v = int(v)
 	return nil
 }
 
@@ -61,7 +62,7 @@ func (f uint64Flag) String() string {
 }
 
 func (f uint64Flag) Set(s string) error {
-	v, err := strconv.ParseUint(s, 10, 64)
+	v, err := strconv.ParseUint(s, 0, 64)
 	if err != nil {
 		return errors.New("want a whole number from 0 to 18446744073709551615")
 	}

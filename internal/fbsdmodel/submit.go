@@ -166,14 +166,17 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 func (k *Kernel) storesKernelinfo() bool { return k.cfg.Osreldate < Osreldate15 }
 
 // holdFile is the job's reference to the file of fd (fget's fhold, §F). On
-// the host it is a descriptor, dup'ed as high as the descriptor limit lets
-// (from half of it), so that it takes none of the low numbers the program's
-// opens get: FreeBSD's reference is no descriptor at all.
+// the host it is a descriptor, dup'ed from holdBase up, so that it takes
+// none of the low numbers the program's opens get: FreeBSD's reference is
+// no descriptor at all. The base is half the descriptor limit, but at most
+// holdBaseMax: the kernel grows the process's descriptor table, for good,
+// to hold the number, and a limit of 2^30 (common in containers) would
+// make half of it a table of 4 GiB.
 func holdFile(fd int) (int, error) {
 	holdOnce.Do(func() {
 		var lim unix.Rlimit
-		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur >= 64 && lim.Cur <= 1<<30 {
-			holdBase = int(lim.Cur / 2)
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur >= 64 {
+			holdBase = int(min(lim.Cur/2, holdBaseMax))
 		}
 	})
 	if holdBase > 0 {
@@ -188,6 +191,9 @@ var (
 	holdOnce sync.Once
 	holdBase int // the lowest number holdFile tries, 0 if the limit is unknown
 )
+
+// holdBaseMax bounds holdBase: a descriptor table of 8192 slots (64 KiB).
+const holdBaseMax = 4096
 
 // listOpcode is aio_aqueue's opcode switch for lio_listio entries (§B):
 // LIO_READV and LIO_WRITEV only from 14.0 on.
