@@ -349,9 +349,11 @@ func (e *Engine) flushLocked() {
 			// from the queue.
 			e.retryLaterLocked()
 			return
-		case again > 0:
+		case again > 0 && e.inflight > 0:
 			return // the harvester flushes once completions make room
 		}
+		// Otherwise room came meanwhile (what was accepted has completed,
+		// and the harvester left the queue to this flusher): go on.
 	}
 }
 
