@@ -75,6 +75,8 @@ func OpenFile(name string, flag int, perm os.FileMode) (*File, error) {
 
 // NewFile makes a File of f, which it takes over: use only the File from
 // now on, and File.Close closes f. On failure f is left open and unchanged.
+// The File reads f's type and open flags (O_DIRECT) here, once: do not
+// change them with fcntl afterwards, or calls go where the old flags said.
 func NewFile(f *os.File) (*File, error) { return newFile(nil, f, false) }
 
 func openFile(e *Engine, name string, flag int, perm os.FileMode) (*File, error) {

@@ -70,6 +70,14 @@ func (o opcode) String() string { return opNames[o] }
 // Closing a file while a request on it is in flight is still the caller's
 // bug: kernel AIO completes the request on the file, the goroutine engine
 // fails it with EBADF if it had not started.
+//
+// A request learns its file's type and open flags (O_DIRECT, the access
+// mode) at its first Submit on that *os.File, and routes by them for as
+// long as it is prepared again on the same *os.File. After changing the
+// descriptor's flags with fcntl(F_SETFL), use a request that has not been
+// submitted on that file yet: one still routed by the old O_DIRECT on
+// Linux goes to io_submit, where a buffered read runs inside Submit, or to
+// goroutines, where an O_DIRECT read waits in a worker.
 type Request struct {
 	word atomic.Uint64 // stateWord: state and owner together
 
