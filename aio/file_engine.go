@@ -98,23 +98,53 @@ func newEngine(c *Context) *Engine {
 
 // OpenFile opens the named file as the package's OpenFile does, for a File
 // whose calls this engine serves. Once Close has begun it fails with an
-// *os.PathError matching ErrClosed, and opens (or creates) nothing.
+// *os.PathError matching ErrClosed, and opens (or creates) nothing. An
+// OpenFile that Close overtakes while it opens the file (a FIFO waiting for
+// its writer, a slow file system) closes the file it got and fails so too,
+// leaving nothing open (with os.O_CREATE the file it created stays): a File
+// it returns was made before Close began, as if opened before the Close.
 func (e *Engine) OpenFile(name string, flag int, perm os.FileMode) (*File, error) {
 	if e.isClosed() {
 		return nil, &os.PathError{Op: "open", Path: name, Err: ErrClosed}
 	}
-	return openFile(e, name, flag, perm)
+	af, err := openFile(e, name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	if engineOpenHook != nil {
+		engineOpenHook()
+	}
+	if e.isClosed() {
+		af.f.Close()
+		return nil, &os.PathError{Op: "open", Path: name, Err: ErrClosed}
+	}
+	return af, nil
 }
 
 // NewFile makes a File of f, which it takes over as the package's NewFile
 // does, whose calls this engine serves. Once Close has begun it fails with
-// an error matching ErrClosed and leaves f open.
+// an error matching ErrClosed and leaves f open, also when Close begins
+// while it looks at f: a File it returns was made before Close began.
 func (e *Engine) NewFile(f *os.File) (*File, error) {
 	if e.isClosed() {
 		return nil, wrapError("new file", ErrClosed)
 	}
-	return newFile(e, f, false)
+	af, err := newFile(e, f, false)
+	if err != nil {
+		return nil, err
+	}
+	if engineOpenHook != nil {
+		engineOpenHook()
+	}
+	if e.isClosed() {
+		return nil, wrapError("new file", ErrClosed) // f stays open, af is dropped
+	}
+	return af, nil
 }
+
+// engineOpenHook, if set (by tests), runs in OpenFile and NewFile once the
+// File is made, before they look again whether Close has begun.
+var engineOpenHook func()
 
 // isClosed reports whether Close has begun.
 func (e *Engine) isClosed() bool {
