@@ -141,6 +141,7 @@ type Context struct {
 	// takes no lock a submission holds.
 	wmu     sync.RWMutex
 	wclosed bool
+	wakeMu  sync.Mutex // Wakeups take turns (inside wmu's read lock)
 
 	cleanup runtime.Cleanup // closes an unreachable idle context
 
@@ -723,14 +724,28 @@ func (c *Context) cancel(r *Request) (err error, ok bool) {
 // Wakeup makes the current Wait, or the next one if none is waiting, return
 // ErrInterrupted. Wakeups before a Wait reports one coalesce. Wakeup never
 // waits for a Submit in progress.
+//
+// A Wakeup that returns an error (the backend could not signal the waiter:
+// its descriptor is gone, say) has armed nothing: the next Wait is not
+// interrupted on its account, but still by any Wakeup that succeeded
+// before or beside it. Only a Wait already running at that moment may have
+// seen it and returned ErrInterrupted.
 func (c *Context) Wakeup() error {
 	c.wmu.RLock()
 	defer c.wmu.RUnlock()
 	if c.wclosed {
 		return ErrClosed
 	}
-	c.woken.Store(true)
+	// Wakeups take turns, so that between this one's arming and its
+	// undoing only Wait (which reports the arming and clears it) changes
+	// woken, and a failure undoes no other Wakeup's arming.
+	c.wakeMu.Lock()
+	defer c.wakeMu.Unlock()
+	armed := !c.woken.Swap(true) // before wake: a Wait that sees the kernel's wake must see woken
 	if err := c.be.wake(); err != nil {
+		if armed {
+			c.woken.CompareAndSwap(true, false) // unless Wait took it meanwhile
+		}
 		return wrapError("wakeup", err)
 	}
 	return nil
