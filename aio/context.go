@@ -90,6 +90,10 @@ const (
 // collected from it. Submit, Wakeup, InFlight and Request.Cancel may be
 // called from any goroutine; one goroutine at a time may Wait.
 //
+// Methods of a nil *Context do not panic: as with *os.File, those that return
+// an error return one matching os.ErrInvalid and syscall.EINVAL, and the
+// others return zero values.
+//
 // A Context that becomes unreachable with nothing in flight releases its
 // kernel resources (as an *os.File closes its descriptor), but Close it
 // when done: that is prompt and reports errors. A Context dropped with
@@ -141,6 +145,7 @@ type Context struct {
 	// takes no lock a submission holds.
 	wmu     sync.RWMutex
 	wclosed bool
+	wakeMu  sync.Mutex // Wakeups take turns (inside wmu's read lock)
 
 	cleanup runtime.Cleanup // closes an unreachable idle context
 
@@ -227,14 +232,27 @@ func newContext(cfg Config, be backend, limit int) *Context {
 // requests with goroutines (Stats counts both); it is "portable" where the
 // system offers no kernel AIO this package drives, or refuses it (for
 // example under seccomp): KernelError says why.
-func (c *Context) Kernel() string { return c.be.kernel() }
+func (c *Context) Kernel() string {
+	if c == nil {
+		return ""
+	}
+	return c.be.kernel()
+}
 
 // MaxRequests returns the bound on requests in flight.
-func (c *Context) MaxRequests() int { return c.max }
+func (c *Context) MaxRequests() int {
+	if c == nil {
+		return 0
+	}
+	return c.max
+}
 
 // InFlight returns how many requests Submit has accepted that Wait has not
 // returned yet: Close succeeds only at 0.
 func (c *Context) InFlight() int {
+	if c == nil {
+		return 0
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.inflight
@@ -251,6 +269,9 @@ type Stats struct {
 
 // Stats returns the requests completed so far, by engine.
 func (c *Context) Stats() Stats {
+	if c == nil {
+		return Stats{}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return Stats{Kernel: c.served[engineKernel], Goroutines: c.served[engineGoroutine]}
@@ -269,8 +290,9 @@ func (c *Context) Stats() Stats {
 // MaxRequests; it leaves the rest untouched and reports ErrAgain for them,
 // so offering a long list again after each Wait costs only what fits. Of
 // the requests it looks at, it refuses the whole call, changing nothing,
-// with an error matching ErrInvalidState if one is nil, not Prepared or
-// listed twice, ErrInProgress if one is in flight already (or being
+// with an error matching ErrInvalidState if one is nil (an error that
+// also matches os.ErrInvalid and syscall.EINVAL), not Prepared or listed
+// twice, ErrInProgress if one is in flight already (or being
 // submitted to another context by a Submit still running), or os.ErrClosed
 // if one's file was closed since Prepare. An empty call does nothing and
 // returns 0, nil.
@@ -279,6 +301,9 @@ func (c *Context) Stats() Stats {
 // context is the exception (see KernelBackend). Wakeup, Cancel and Close
 // do not wait for a Submit in progress.
 func (c *Context) Submit(reqs ...*Request) (int, error) {
+	if c == nil {
+		return 0, nilReceiver("submit", "Context")
+	}
 	if len(reqs) == 0 {
 		return 0, nil
 	}
@@ -348,7 +373,7 @@ func (c *Context) claim(reqs []*Request) error {
 
 func (c *Context) claimOne(r *Request) error {
 	if r == nil {
-		return fmt.Errorf("nil: %w", ErrInvalidState)
+		return nilRequest{}
 	}
 	w := stateWord(r.word.Load())
 	for range claimTries {
@@ -543,6 +568,9 @@ func (c *Context) complete(r *Request) {
 // before min was reached, with those requests. Only one goroutine may wait
 // at a time: a second gets ErrBusy. A signal never ends a Wait early.
 func (c *Context) Wait(ctx context.Context, min int, out []*Request) (int, error) {
+	if c == nil {
+		return 0, nilReceiver("wait", "Context")
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -723,14 +751,31 @@ func (c *Context) cancel(r *Request) (err error, ok bool) {
 // Wakeup makes the current Wait, or the next one if none is waiting, return
 // ErrInterrupted. Wakeups before a Wait reports one coalesce. Wakeup never
 // waits for a Submit in progress.
+//
+// A Wakeup that returns an error (the backend could not signal the waiter:
+// its descriptor is gone, say) has armed nothing: the next Wait is not
+// interrupted on its account, but still by any Wakeup that succeeded
+// before or beside it. Only a Wait already running at that moment may have
+// seen it and returned ErrInterrupted.
 func (c *Context) Wakeup() error {
+	if c == nil {
+		return nilReceiver("wakeup", "Context")
+	}
 	c.wmu.RLock()
 	defer c.wmu.RUnlock()
 	if c.wclosed {
 		return ErrClosed
 	}
-	c.woken.Store(true)
+	// Wakeups take turns, so that between this one's arming and its
+	// undoing only Wait (which reports the arming and clears it) changes
+	// woken, and a failure undoes no other Wakeup's arming.
+	c.wakeMu.Lock()
+	defer c.wakeMu.Unlock()
+	armed := !c.woken.Swap(true) // before wake: a Wait that sees the kernel's wake must see woken
 	if err := c.be.wake(); err != nil {
+		if armed {
+			c.woken.CompareAndSwap(true, false) // unless Wait took it meanwhile
+		}
 		return wrapError("wakeup", err)
 	}
 	return nil
@@ -754,6 +799,9 @@ func (c *Context) ctxDone() { c.kick() }
 // the development machine), where PortableBackend's takes microseconds.
 // Make contexts once and keep them, not one per operation.
 func (c *Context) Close() error {
+	if c == nil {
+		return nilReceiver("close", "Context")
+	}
 	c.cmu.Lock()
 	defer c.cmu.Unlock()
 	// Holding the submission lock keeps Submit out until c is closed; a

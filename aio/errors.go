@@ -2,6 +2,7 @@ package aio
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"syscall"
 )
@@ -64,3 +65,22 @@ func (e *opError) Unwrap() error { return e.err }
 
 // wrapError names op in err's message; errors.Is and errors.As see err.
 func wrapError(op string, err error) error { return &opError{op: op, err: err} }
+
+// nilReceiver is the error of a method called on a nil *Context, *Request,
+// *File or *Engine (what names the type): as *os.File's methods give
+// os.ErrInvalid, it matches os.ErrInvalid and syscall.EINVAL, like the
+// other arguments this package refuses (invalidArgument).
+func nilReceiver(op, what string) error {
+	return wrapError(op, invalidArgument("nil *"+what))
+}
+
+// nilRequest is Submit's refusal of a nil *Request in its list: a request
+// in no state (ErrInvalidState, as Submit's doc has always said) and an
+// invalid argument (os.ErrInvalid, syscall.EINVAL), as a nil receiver is.
+type nilRequest struct{}
+
+func (nilRequest) Error() string { return "nil *Request: invalid argument" }
+
+func (nilRequest) Is(target error) bool {
+	return target == ErrInvalidState || target == os.ErrInvalid || target == syscall.EINVAL
+}

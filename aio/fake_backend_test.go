@@ -49,6 +49,7 @@ type fakeBackend struct {
 	eintr    int                 // wait calls still to fail with EINTR
 	failNext error               // the next wait call fails with this
 	onWait   func()              // called at every wait before it looks or blocks
+	onWake   func() error        // called at every wake, without mu; its error fails the wake, which then triggers nothing
 	waiting  bool
 	closed   bool
 	nextID   uintptr
@@ -521,6 +522,14 @@ func (f *fakeBackend) cancel(r *Request) (cancelOutcome, error) {
 
 func (f *fakeBackend) wake() error {
 	f.mustHoldWakeLock()
+	f.mu.Lock()
+	hook := f.onWake
+	f.mu.Unlock()
+	if hook != nil {
+		if err := hook(); err != nil {
+			return err
+		}
+	}
 	f.mu.Lock()
 	if f.closed {
 		f.tb.Errorf("fake backend: wake after close")

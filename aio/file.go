@@ -47,6 +47,10 @@ import (
 // ctx.Err() itself, not wrapped; one whose request failed although ctx was
 // done returns that failure instead, and one that the kernel finished
 // first returns as the call without ctx.
+//
+// Methods of a nil *File do not panic: as with *os.File, those that return
+// an error return one matching os.ErrInvalid and syscall.EINVAL (not an
+// *os.PathError: there is no name), and the others return zero values.
 type File struct {
 	f      *os.File
 	name   string
@@ -141,6 +145,9 @@ func newFile(e *Engine, f *os.File, nocache bool) (*File, error) {
 // else the engine that takes them: its kernel interface ("linux-aio",
 // "freebsd-aio") or "goroutines".
 func (f *File) Kernel() string {
+	if f == nil {
+		return ""
+	}
 	if !f.async.Load() {
 		return "direct"
 	}
@@ -164,10 +171,18 @@ func (f *File) Kernel() string {
 
 // Name returns the name of the file as given to OpenFile, or f.Name() of
 // the file given to NewFile.
-func (f *File) Name() string { return f.name }
+func (f *File) Name() string {
+	if f == nil {
+		return ""
+	}
+	return f.name
+}
 
 // Stat returns the FileInfo of the file, as (*os.File).Stat.
 func (f *File) Stat() (os.FileInfo, error) {
+	if f == nil {
+		return nil, nilReceiver("stat", "File")
+	}
 	t, err := f.begin("stat")
 	if err != nil {
 		return nil, err
@@ -182,6 +197,9 @@ func (f *File) Stat() (os.FileInfo, error) {
 // lands once Close has returned. A second Close returns an error matching
 // os.ErrClosed.
 func (f *File) Close() error {
+	if f == nil {
+		return nilReceiver("close", "File")
+	}
 	if !f.calls.close() {
 		return &os.PathError{Op: "close", Path: f.name, Err: os.ErrClosed}
 	}
@@ -264,6 +282,9 @@ func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, er
 }
 
 func (f *File) readAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if f == nil {
+		return 0, nilReceiver("read", "File")
+	}
 	if !f.async.Load() {
 		return f.directAt(ctx, "read", p, off)
 	}
@@ -291,6 +312,9 @@ func (f *File) readAt(ctx context.Context, p []byte, off int64) (int, error) {
 }
 
 func (f *File) writeAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if f == nil {
+		return 0, nilReceiver("write", "File")
+	}
 	if !f.async.Load() {
 		return f.directAt(ctx, "write", p, off)
 	}
@@ -367,6 +391,9 @@ func (f *File) vectored(op opcode, bufs [][]byte, off int64) (int, error) {
 	name := "read"
 	if op == opWritev {
 		name = "write"
+	}
+	if f == nil {
+		return 0, nilReceiver(name, "File")
 	}
 	t, err := f.begin(name)
 	if err != nil {
@@ -460,6 +487,9 @@ func (f *File) Sync() error { return f.sync(opFlush, "sync") }
 func (f *File) DataSync() error { return f.sync(opDataSync, "datasync") }
 
 func (f *File) sync(op opcode, name string) error {
+	if f == nil {
+		return nilReceiver(name, "File")
+	}
 	t, err := f.begin(name)
 	if err != nil {
 		return err

@@ -34,6 +34,11 @@ import (
 // KernelBackend Engine performs them inside io_submit, so a buffered file
 // is better served by the shared engine, which leaves it to pread in the
 // caller's goroutine.
+//
+// Methods of a nil *Engine do not panic: as with *os.File, those that
+// return an error return one matching os.ErrInvalid and syscall.EINVAL
+// (OpenFile's is an *os.PathError, and it opens nothing; NewFile leaves
+// its file open), and the others return zero values.
 type Engine struct {
 	c *Context
 
@@ -98,23 +103,59 @@ func newEngine(c *Context) *Engine {
 
 // OpenFile opens the named file as the package's OpenFile does, for a File
 // whose calls this engine serves. Once Close has begun it fails with an
-// *os.PathError matching ErrClosed, and opens (or creates) nothing.
+// *os.PathError matching ErrClosed, and opens (or creates) nothing. An
+// OpenFile that Close overtakes while it opens the file (a FIFO waiting for
+// its writer, a slow file system) closes the file it got and fails so too,
+// leaving nothing open (with os.O_CREATE the file it created stays): a File
+// it returns was made before Close began, as if opened before the Close.
 func (e *Engine) OpenFile(name string, flag int, perm os.FileMode) (*File, error) {
+	if e == nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: invalidArgument("nil *Engine")}
+	}
 	if e.isClosed() {
 		return nil, &os.PathError{Op: "open", Path: name, Err: ErrClosed}
 	}
-	return openFile(e, name, flag, perm)
+	af, err := openFile(e, name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	if engineOpenHook != nil {
+		engineOpenHook()
+	}
+	if e.isClosed() {
+		af.f.Close()
+		return nil, &os.PathError{Op: "open", Path: name, Err: ErrClosed}
+	}
+	return af, nil
 }
 
 // NewFile makes a File of f, which it takes over as the package's NewFile
 // does, whose calls this engine serves. Once Close has begun it fails with
-// an error matching ErrClosed and leaves f open.
+// an error matching ErrClosed and leaves f open, also when Close begins
+// while it looks at f: a File it returns was made before Close began.
 func (e *Engine) NewFile(f *os.File) (*File, error) {
+	if e == nil {
+		return nil, nilReceiver("new file", "Engine")
+	}
 	if e.isClosed() {
 		return nil, wrapError("new file", ErrClosed)
 	}
-	return newFile(e, f, false)
+	af, err := newFile(e, f, false)
+	if err != nil {
+		return nil, err
+	}
+	if engineOpenHook != nil {
+		engineOpenHook()
+	}
+	if e.isClosed() {
+		return nil, wrapError("new file", ErrClosed) // f stays open, af is dropped
+	}
+	return af, nil
 }
+
+// engineOpenHook, if set (by tests), runs in OpenFile and NewFile once the
+// File is made, before they look again whether Close has begun.
+var engineOpenHook func()
 
 // isClosed reports whether Close has begun.
 func (e *Engine) isClosed() bool {
@@ -124,16 +165,31 @@ func (e *Engine) isClosed() bool {
 }
 
 // Kernel names the interface the engine's Context drives (Context.Kernel).
-func (e *Engine) Kernel() string { return e.c.Kernel() }
+func (e *Engine) Kernel() string {
+	if e == nil {
+		return ""
+	}
+	return e.c.Kernel()
+}
 
 // KernelError reports why a DefaultBackend engine does not drive the
 // kernel's AIO, as Context.KernelError does for the engine's Context: nil
 // where it drives the interface it asked for.
-func (e *Engine) KernelError() error { return e.c.KernelError() }
+func (e *Engine) KernelError() error {
+	if e == nil {
+		return nilReceiver("kernel error", "Engine")
+	}
+	return e.c.KernelError()
+}
 
 // Stats counts the requests the engine's Context completed, by engine
 // (Context.Stats).
-func (e *Engine) Stats() Stats { return e.c.Stats() }
+func (e *Engine) Stats() Stats {
+	if e == nil {
+		return Stats{}
+	}
+	return e.c.Stats()
+}
 
 // Close waits for the requests in flight, stops the harvester and closes
 // the Context. Calls on the engine's Files that start later fail with an
@@ -141,6 +197,9 @@ func (e *Engine) Stats() Stats { return e.c.Stats() }
 // open, and File.Close still closes them. Close the Files first. A second
 // Close returns ErrClosed.
 func (e *Engine) Close() error {
+	if e == nil {
+		return nilReceiver("close", "Engine")
+	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()

@@ -14,6 +14,9 @@ type fallbackBackend interface{ fallbackReason() error }
 // syscall.ENOSYS where the kernel has no AIO (CONFIG_AIO=n, qemu-user,
 // gVisor), syscall.EPERM where a seccomp filter refuses io_setup.
 func (c *Context) KernelError() error {
+	if c == nil {
+		return nilReceiver("kernel error", "Context")
+	}
 	if f, ok := c.be.(fallbackBackend); ok {
 		return f.fallbackReason()
 	}

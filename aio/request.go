@@ -78,6 +78,10 @@ func (o opcode) String() string { return opNames[o] }
 // submitted on that file yet: one still routed by the old O_DIRECT on
 // Linux goes to io_submit, where a buffered read runs inside Submit, or to
 // goroutines, where an O_DIRECT read waits in a worker.
+//
+// Methods of a nil *Request do not panic: as with *os.File, those that
+// return an error return one matching os.ErrInvalid and syscall.EINVAL,
+// and the others return zero values (State is Idle, User nil).
 type Request struct {
 	word atomic.Uint64 // stateWord: state and owner together
 
@@ -175,6 +179,9 @@ func (r *Request) prepare(op opcode, f *os.File, off int64, buf []byte, bufs [][
 // and written only once the compare-and-swap to statePreparing has made
 // this call the request's only user.
 func (r *Request) prepareWith(op opcode, f *os.File, rc syscall.RawConn, class fileClass, off int64, buf []byte, bufs [][]byte, user any) error {
+	if r == nil {
+		return nilReceiver("prepare "+op.String(), "Request")
+	}
 	w := stateWord(r.word.Load())
 	switch {
 	case w.is(Submitted), !w.unowned():
@@ -243,13 +250,21 @@ func (r *Request) storeFd(fd uintptr) {
 const maxIovecs = 1024
 
 // User returns the value given to the last Prepare call.
-func (r *Request) User() any { return r.user }
+func (r *Request) User() any {
+	if r == nil {
+		return nil
+	}
+	return r.user
+}
 
 // State returns the request's state. It is safe to call from any goroutine.
 // A request is Submitted from the moment a Submit takes it; one that Submit
 // then refuses (ErrAgain, a closed file) is Prepared again by the time
 // Submit returns.
 func (r *Request) State() State {
+	if r == nil {
+		return Idle
+	}
 	if s := stateWord(r.word.Load()).state(); s != statePreparing {
 		return s
 	}
@@ -276,6 +291,9 @@ func (r *Request) ownerCtx() *Context {
 // the error, if there is one. An error comes only with a transfer that
 // moved nothing, on every backend.
 func (r *Request) Result() (int, error) {
+	if r == nil {
+		return 0, nilReceiver("result", "Request")
+	}
 	switch r.State() {
 	case Completed:
 		return r.n, r.err
@@ -299,6 +317,9 @@ func (r *Request) Result() (int, error) {
 // with SetReadDeadline or SetWriteDeadline passes: it then completes with
 // an error matching syscall.EAGAIN. Do one of those before draining.
 func (r *Request) Cancel() error {
+	if r == nil {
+		return nilReceiver("cancel", "Request")
+	}
 	for {
 		switch r.State() {
 		case Idle, Prepared:

@@ -138,6 +138,67 @@ func TestCLI(t *testing.T) {
 		}
 	})
 
+	t.Run("unusable TMPDIR", func(t *testing.T) {
+		// The cache lives in TMPDIR: one that is missing, not a directory
+		// or not writable is the environment's fault, reported as a usage
+		// error (2), as a cache directory of another user is, before
+		// anything is created.
+		dir := t.TempDir()
+		file := filepath.Join(dir, "file")
+		if err := os.WriteFile(file, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dangling := filepath.Join(dir, "dangling")
+		if err := os.Symlink(filepath.Join(dir, "nowhere"), dangling); err != nil {
+			t.Fatal(err)
+		}
+		cacheIsFile := filepath.Join(dir, "cache-is-file")
+		if err := os.Mkdir(cacheIsFile, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cacheIsFile, "fileaio-bench"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cases := map[string]string{
+			"missing":                  filepath.Join(dir, "missing"),
+			"missing parent":           filepath.Join(dir, "missing", "tmp"),
+			"a dangling symlink":       dangling,
+			"a regular file":           file,
+			"holding a file for cache": cacheIsFile,
+		}
+		if os.Geteuid() != 0 { // root writes anywhere
+			readOnly := filepath.Join(dir, "read-only")
+			if err := os.Mkdir(readOnly, 0o500); err != nil {
+				t.Fatal(err)
+			}
+			cases["not writable"] = readOnly
+		}
+		for what, tmpdir := range cases {
+			stdout, stderr, status := runBinary(t, bin, tmpdir, "-size", "1M", "-duration", "10ms", "-backend", "goroutines")
+			if status != 2 {
+				t.Errorf("TMPDIR %s: exit status %d, want 2 (stderr %q)", what, status, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("TMPDIR %s: wrote %q to stdout", what, stdout)
+			}
+			if !strings.HasSuffix(stderr, "\n") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("TMPDIR %s: stderr %q is not one line", what, stderr)
+			}
+		}
+		entries, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		want := []string{"cache-is-file", "dangling", "file"}
+		if _, ok := cases["not writable"]; ok {
+			want = append(want, "read-only")
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("the refused runs left %v in the test's directory", names)
+		}
+	})
+
 	// One temporary directory for the runs, so the cached file is made once.
 	tmp := t.TempDir()
 	for _, backend := range backendNames {

@@ -139,10 +139,10 @@ func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string
 		return "", err
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return "", err
+		return "", cacheDirErr(err)
 	}
 	if err := checkCacheDir(); err != nil {
-		return "", err
+		return "", usageErr(err)
 	}
 	removeStaleTemps(dir, note)
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
@@ -151,7 +151,7 @@ func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string
 	note(fmt.Sprintf("creating %s (%s of random data, kept for later runs)", path, formatSize(size)))
 	tmp, err := os.CreateTemp(dir, "data-*.tmp")
 	if err != nil {
-		return "", err
+		return "", cacheDirErr(err)
 	}
 	err = fillRandom(ctx, tmp, size)
 	if err == nil {
@@ -168,6 +168,14 @@ func ensureCacheFile(ctx context.Context, size int64, note func(string)) (string
 		return "", err
 	}
 	return path, nil
+}
+
+// cacheDirErr is the usage error (exit status 2) of a cache directory that
+// cannot be made or written in: the environment's TMPDIR is missing, not a
+// directory, or not writable. A failure while the data is written (EIO,
+// ENOSPC past checkRoom) stays a run's failure (status 1).
+func cacheDirErr(err error) error {
+	return usageErr(fmt.Errorf("%w (the data file is cached in TMPDIR: set TMPDIR to a directory you can write, or use -file)", err))
 }
 
 // fillRandom writes size pseudo-random bytes to f, or stops with ctx's
@@ -218,10 +226,13 @@ func openData(ctx context.Context, cfg *config, note func(string)) (*os.File, in
 		return nil, 0, usageErr(err)
 	}
 	path, err := ensureCacheFile(ctx, cfg.size, note)
-	if errors.Is(err, errNoRoom) {
+	var status *exitError
+	switch {
+	case errors.Is(err, errNoRoom):
 		return nil, 0, usageErr(err)
-	}
-	if err != nil {
+	case errors.As(err, &status):
+		return nil, 0, err // the cache directory's
+	case err != nil:
 		return nil, 0, fmt.Errorf("data file: %w", err)
 	}
 	f, err := os.OpenFile(path, openFlags(write, cfg.direct), 0)

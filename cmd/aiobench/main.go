@@ -8,12 +8,13 @@
 // Without -file it works on a file of -size random bytes that it creates
 // once and keeps in os.TempDir()/fileaio-bench/ for later runs (-h names
 // the directory). Bad flags (a -qd above what the system takes, a -size
-// its disk cannot hold among them), or a -file it cannot open or that is
-// not a regular file or a device, end it with one line on stderr and exit
-// status 2, before anything is created. Ctrl-C ends the
-// run: the backends that finished are reported, then a line saying it was
-// interrupted, and the exit status is 130; a second Ctrl-C, while the
-// run stops, ends it at once.
+// its disk cannot hold among them), a -file it cannot open or that is not
+// a regular file or a device, or, without -file, a TMPDIR it cannot keep
+// its cache in (missing, not a directory, not writable), end it with one
+// line on stderr and exit status 2, before anything is created. Ctrl-C
+// ends the run: the backends that finished are reported, then a line
+// saying it was interrupted, and the exit status is 130; a second Ctrl-C,
+// while the run stops, ends it at once.
 package main
 
 import (
