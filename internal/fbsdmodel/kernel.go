@@ -93,6 +93,7 @@ type Kernel struct {
 	rundown       bool // Exit is running the process's AIO state down (KAIO_RUNDOWN)
 	failNext      syscall.Errno
 	failFd        map[int]syscall.Errno
+	failInit      syscall.Errno // FailAIOInit: the errno the process's AIO setup fails with once (15.x)
 
 	violations []string
 	stats      Stats

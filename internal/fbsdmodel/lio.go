@@ -39,7 +39,9 @@ func (k *Kernel) LioListio(mode int, list unsafe.Pointer, n int, sig unsafe.Poin
 	if n < 0 || n > k.maxQueuePerProc {
 		return unix.EINVAL
 	}
-	k.aioinfo = true
+	if e := k.initAIOLocked(); e != 0 { // 15.x: the call fails, no entry looked at
+		return e
+	}
 	lj := &lioJob{}
 	if sig != nil && mode == LIO_NOWAIT {
 		if e := k.listSigLocked(lj, list, sig); e != 0 {

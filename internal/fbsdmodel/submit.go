@@ -57,8 +57,11 @@ func (k *Kernel) submit(cb unsafe.Pointer, op int) error {
 // comes from the aiocb (lio_listio, §B).
 func (k *Kernel) aqueueLocked(ucb unsafe.Pointer, op int, lj *lioJob) syscall.Errno {
 	addr := uintptr(ucb)
-	k.aioinfo = true
 	k.checkPinnedLocked(addr, aiocbSize, "aiocb %#x at submission", addr)
+	if e := k.initAIOLocked(); e != 0 { // 15.x: before status is written (err1)
+		store64(ucb, offError, uint64(e))
+		return e
+	}
 	if k.firstLocked(addr, anyJob) != nil {
 		k.violateLocked("aiocb %#x submitted again before aio_return of its previous job (§A: never resubmit)", addr)
 	}
