@@ -87,6 +87,9 @@ type Kernel struct {
 	maxAIOPerProc   int // vfs.aio.max_aio_per_proc
 	enableUnsafe    bool
 	nonLocal        map[fileID]bool // files on non-local mounts (SetNonLocal)
+	maxBufAIO       int             // vfs.aio.max_buf_aio
+	mappedDisks     bool            // disks without unmapped I/O (SetMappedDisks)
+	bufCount        int             // kaio_buffer_count: pbufs of bio jobs in flight
 
 	held, stalled int
 	closed        bool
@@ -133,6 +136,7 @@ func New(cfg Config) *Kernel {
 		maxAIOPerProc:   cfg.MaxAIOPerProc,
 		enableUnsafe:    cfg.EnableUnsafe,
 		nonLocal:        make(map[fileID]bool),
+		maxBufAIO:       maxBufAIO,
 	}
 	k.work = sync.NewCond(&k.mu)
 	for range cfg.Workers {

@@ -128,6 +128,8 @@ func (j *job) runStream() (uintptr, syscall.Errno) {
 // fires, fsyncs waiting for the job move on (§E), and the list job counts it.
 func (k *Kernel) completeLocked(j *job, status int64, e syscall.Errno) {
 	j.state, j.status, j.errno = done, status, e
+	k.bufCount -= j.bufs // aio_biocleanup: the pbufs come back with the bios
+	j.bufs = 0
 	k.doneSeq++
 	j.doneSeq = k.doneSeq
 	if j.kn != nil && !k.rundown { // KAIO_RUNDOWN: no notification
