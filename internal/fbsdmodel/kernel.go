@@ -96,7 +96,8 @@ type Kernel struct {
 	rundown       bool // Exit is running the process's AIO state down (KAIO_RUNDOWN)
 	failNext      syscall.Errno
 	failFd        map[int]syscall.Errno
-	failInit      syscall.Errno // FailAIOInit: the errno the process's AIO setup fails with once (15.x)
+	failInit      syscall.Errno        // FailAIOInit: the errno the process's AIO setup fails with once (15.x)
+	stops         map[fileID]writeStop // StopWritesAt
 
 	violations []string
 	stats      Stats
@@ -131,6 +132,7 @@ func New(cfg Config) *Kernel {
 		kqs:     make(map[int]*kqueue),
 		stats:   Stats{KnoteFlags: make(map[uint16]int)},
 		failFd:  make(map[int]syscall.Errno),
+		stops:   make(map[fileID]writeStop),
 
 		maxQueuePerProc: cfg.MaxQueuePerProc,
 		maxAIOPerProc:   cfg.MaxAIOPerProc,

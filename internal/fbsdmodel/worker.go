@@ -32,8 +32,15 @@ func (k *Kernel) worker() {
 			k.work.Wait()
 		}
 		fail := k.failureLocked(j)
+		stop := k.stopLocked(j)
 		k.mu.Unlock()
-		status, e := j.run(fail)
+		var status int64
+		var e syscall.Errno
+		if fail == 0 && stop != nil {
+			status, e = j.runStopped(stop)
+		} else {
+			status, e = j.run(fail)
+		}
 		k.mu.Lock()
 		k.running--
 		k.work.Signal() // a job held back by max_aio_per_proc may run now
