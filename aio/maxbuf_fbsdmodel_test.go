@@ -54,7 +54,7 @@ func testMaxBufAIOPartialList(t *testing.T, c *Context) {
 	old := k.SetMappedDisks(true)
 	t.Cleanup(func() { k.SetMappedDisks(old) })
 	const nDisk = 20 // 16 pbufs for 20 one-buffer reads
-	var reqs []*Request
+	var reqs, diskReqs []*Request
 	bufs := map[*Request][]byte{}
 	for i := range nDisk {
 		r := NewRequest()
@@ -64,6 +64,7 @@ func testMaxBufAIOPartialList(t *testing.T, c *Context) {
 		}
 		bufs[r] = buf
 		reqs = append(reqs, r)
+		diskReqs = append(diskReqs, r)
 		if i%4 == 3 { // a read of the regular file after every 4 disk reads
 			fr := NewRequest()
 			fbuf := make([]byte, 8)
@@ -86,23 +87,28 @@ func testMaxBufAIOPartialList(t *testing.T, c *Context) {
 	k.Hold() // nothing completes: the pbufs stay taken while Submit runs
 	n, err := c.Submit(reqs...)
 	k.Release()
-	wantIn := len(reqs) - (nDisk - 16)
-	if n != wantIn || !errors.Is(err, ErrAgain) {
-		t.Fatalf("Submit = %d, %v; want %d, ErrAgain", n, err, wantIn)
-	}
-	var again []*Request
+	var in, again []*Request
 	for _, r := range reqs {
 		if r.State() == Prepared {
 			again = append(again, r)
+		} else {
+			in = append(in, r)
 		}
 	}
-	if len(again) != nDisk-16 {
-		t.Fatalf("%d requests Prepared after Submit, want %d (the disk reads past max_buf_aio)", len(again), nDisk-16)
+	if !errors.Is(err, ErrAgain) || n != len(in) {
+		t.Errorf("Submit = %d, %v; want %d (the requests Submitted), ErrAgain", n, err, len(in))
 	}
-	for _, r := range again {
-		if r.User().(int) < 16 {
-			t.Fatalf("disk read %d refused; want the ones after the 16th", r.User())
+	for i, r := range diskReqs {
+		if (r.State() == Prepared) != (i >= 16) {
+			t.Errorf("disk read %d is %v; want the first 16 Submitted, the rest Prepared", i, r.State())
 		}
+	}
+	// One list (KernelBackend): the kernel looks at every entry, and only
+	// the disk reads past the limit are refused. DefaultBackend may cut
+	// the batch where its engines change, and offers nothing after a run
+	// the kernel refused for room: those stay Prepared too.
+	if _, oneList := c.be.(*kqueueBackend); oneList && len(again) != nDisk-16 {
+		t.Errorf("%d requests Prepared, want %d (the disk reads past max_buf_aio)", len(again), nDisk-16)
 	}
 	seen := map[*Request]int{}
 	check := func(got []*Request) {
@@ -128,7 +134,7 @@ func testMaxBufAIOPartialList(t *testing.T, c *Context) {
 			}
 		}
 	}
-	check(drain(t, c, n))
+	check(drain(t, c, len(in)))
 	if m, err := c.Submit(again...); m != len(again) || err != nil {
 		t.Fatalf("resubmitting the refused reads = %d, %v; want %d, nil", m, err, len(again))
 	}
