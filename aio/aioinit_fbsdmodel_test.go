@@ -57,3 +57,23 @@ func TestKqueueAIOInitFailureIsAgain(t *testing.T) {
 		t.Fatalf("%d jobs left in the kernel", k.Outstanding())
 	}
 }
+
+// The same through a File: its engine's first submission is refused whole
+// (15.x), and the call still completes, submitted again.
+func TestFileKqueueAIOInitFailure(t *testing.T) {
+	k := kqModel(t)
+	f := kqFileOpen(t, fileBlock)
+	if n := k.Outstanding(); n != 0 {
+		t.Fatalf("%d jobs outstanding before the test", n)
+	}
+	k.Exit()
+	k.FailAIOInit(syscall.EAGAIN)
+	t.Cleanup(func() { k.FailAIOInit(0) })
+	buf := make([]byte, fileBlock)
+	if n, err := f.ReadAt(buf, 0); n != fileBlock || err != nil {
+		t.Fatalf("ReadAt = %d, %v; want %d, nil", n, err, fileBlock)
+	}
+	if want := filePattern(0, fileBlock); string(buf) != string(want) {
+		t.Fatal("ReadAt read the wrong bytes")
+	}
+}
