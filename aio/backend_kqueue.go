@@ -405,7 +405,7 @@ func (b *kqueueBackend) listio(reqs []*Request, res []syscall.Errno) (again, too
 		return false, false
 	}
 	for i, r := range reqs {
-		res[i] = b.entryOutcome(&r.cb.aiocb)
+		res[i] = b.entryOutcome(&r.cb.aiocb, errno)
 		if res[i] == syscall.EAGAIN {
 			again = true
 		}
@@ -413,16 +413,25 @@ func (b *kqueueBackend) listio(reqs []*Request, res []syscall.Errno) (again, too
 	return again, false
 }
 
-// entryOutcome classifies one entry of a partly failed lio_listio from what
-// the kernel wrote into its aiocb at submission: EINPROGRESS means queued,
-// status -1 with an errno means rejected with it. Anything else is asked of
-// aio_error.
-func (b *kqueueBackend) entryOutcome(cb *sys.Aiocb) syscall.Errno {
+// entryOutcome classifies one entry of a lio_listio that failed with
+// errno (EAGAIN or EIO) from what the kernel wrote into its aiocb at
+// submission: EINPROGRESS means queued, status -1 with an errno means
+// rejected with it. An entry left as fill made it (status and error 0)
+// was never looked at: the kernel writes status -1 into every entry it
+// takes up, first of all. That happens when the call failed before the
+// entries, as 15.0's does with EAGAIN when the process's first AIO call
+// cannot start an AIO daemon (aio_init_aioinfo); such an entry gets the
+// call's errno, so that EAGAIN leaves it Prepared to be submitted again
+// (aio_error would answer EINVAL for it, an aiocb it does not know).
+// Anything else is asked of aio_error.
+func (b *kqueueBackend) entryOutcome(cb *sys.Aiocb, errno syscall.Errno) syscall.Errno {
 	switch p := cb.Private; {
 	case p.Error == int64(syscall.EINPROGRESS):
 		return 0
 	case p.Status == -1 && p.Error > 0:
 		return syscall.Errno(p.Error)
+	case p.Status == 0 && p.Error == 0:
+		return errno
 	}
 	v, err := sys.AioError(cb)
 	switch {

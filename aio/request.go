@@ -288,8 +288,13 @@ func (r *Request) ownerCtx() *Context {
 // that reaches the end of the file (0 bytes at or past it), and also a read
 // or write in the middle of a file (a full disk, a file size limit, a
 // pipe, a signal). Submit the rest to continue; the next attempt reports
-// the error, if there is one. An error comes only with a transfer that
-// moved nothing, on every backend.
+// the error, if there is one. An error comes with 0 bytes, on every
+// backend, and means nothing moved, with one exception on FreeBSD, which
+// reports a write that fails partway as its write(2) does, as the file
+// system answers: ZFS reports the bytes it wrote and no error, UFS undoes
+// the write and reports the error, and a file system that does neither
+// has the kernel report the error alone (unless it is EINTR or
+// EWOULDBLOCK), the bytes that moved left in the file uncounted.
 func (r *Request) Result() (int, error) {
 	if r == nil {
 		return 0, nilReceiver("result", "Request")

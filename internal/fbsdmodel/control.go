@@ -67,3 +67,35 @@ func (k *Kernel) FailFd(fd int, errno syscall.Errno) {
 	}
 	k.mu.Unlock()
 }
+
+// FailAIOInit makes the process's AIO setup fail once with errno, as
+// aio_init_aioinfo does from 15.0 on when no AIO daemon exists and none
+// can be started (aio_newproc: kproc_create's error, EAGAIN where the
+// process table is full, §H): the next aio_read, aio_write, aio_readv,
+// aio_writev, aio_fsync, lio_listio or aio_waitcomplete of a process
+// without AIO state fails with errno before it looks at any aiocb (an
+// aio_* call stores errno in the aiocb's error field and leaves its status
+// alone; lio_listio touches no entry). The state is made all the same, so
+// the calls after it go on. On 13.x and 14.x, whose aio_init_aioinfo
+// cannot fail, the setup succeeds and errno is forgotten. 0 withdraws it.
+func (k *Kernel) FailAIOInit(errno syscall.Errno) {
+	k.mu.Lock()
+	k.failInit = errno
+	k.mu.Unlock()
+}
+
+// initAIOLocked is the "p_aioinfo == NULL" step of the calls that set up
+// the process's AIO state: aio_init_aioinfo, which from 15.0 on can fail
+// (FailAIOInit). The state is made either way.
+func (k *Kernel) initAIOLocked() syscall.Errno {
+	if k.aioinfo {
+		return 0
+	}
+	k.aioinfo = true
+	e := k.failInit
+	k.failInit = 0
+	if k.cfg.Osreldate < Osreldate15 {
+		return 0
+	}
+	return e
+}

@@ -21,12 +21,13 @@ func isDisk(kind uint32) bool { return kind == unix.S_IFBLK }
 // bioTakes is aio_qbio's test (§F.1): it reports whether a read or write on
 // a disk goes the bio path. Every iovec's length (the whole buffer for
 // LIO_READ and LIO_WRITE) must be a multiple of the sector size and at most
-// maxphys, with at most max_buf_aio iovecs and at most si_iosize_max in all.
+// maxphys, with at most max_buf_aio (maxBuf) iovecs and at most
+// si_iosize_max in all.
 // A disk's flush, and a request of any other shape, take the generic path,
 // where a disk is unsafe. A vectored job without iovecs passes, and then
 // never completes: aio_qbio issues one bio per iovec and completes the job
 // when the last of them is done.
-func bioTakes(f fileInfo, j *job) bool {
+func bioTakes(f fileInfo, j *job, maxBuf int) bool {
 	if !isDisk(f.kind) || f.sector <= 0 {
 		return false
 	}
@@ -41,7 +42,7 @@ func bioTakes(f fileInfo, j *job) bool {
 	default:
 		return false
 	}
-	if len(lens) > maxBufAIO {
+	if len(lens) > maxBuf {
 		return false
 	}
 	var total uint64
@@ -62,4 +63,34 @@ func sectorSize(fd int) int {
 		return 0
 	}
 	return n
+}
+
+// bioBufs is how many of the process's bio buffers (kaio_buffer_count) a
+// job on the bio path takes: one pbuf per iovec when the disk cannot do
+// unmapped I/O (aio_qbio), none when it can, as FreeBSD's disks on amd64
+// and arm64 can (SI_UNMAPPED with vm.unmapped_buf_allowed); SetMappedDisks
+// plays disks that cannot.
+func (k *Kernel) bioBufs(j *job) int {
+	if !k.mappedDisks {
+		return 0
+	}
+	if j.op&LIO_VECTORED != 0 {
+		return len(j.iov) / iovecSize
+	}
+	return 1
+}
+
+// SetMappedDisks makes the disks the model serves on the bio path do
+// mapped I/O (on) or unmapped I/O (off, the default): as when the disk's
+// driver lacks SI_UNMAPPED or vm.unmapped_buf_allowed is 0, each of a
+// job's bios then takes a pbuf, and a submission that would take the
+// process past vfs.aio.max_buf_aio of them in flight is refused with
+// EAGAIN (aio_qbio, §D, §F.1). The pbufs come back as the bios complete,
+// before aio_return. It reports the setting it replaced.
+func (k *Kernel) SetMappedDisks(on bool) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	old := k.mappedDisks
+	k.mappedDisks = on
+	return old
 }

@@ -17,8 +17,13 @@
 //
 // It plays one FreeBSD release (Config.Osreldate, kern.osreldate): 13.x
 // below 1400000, which refuses vectored lio_listio entries and lacks
-// kqueuex, else 14.0 and later. Default takes the release, and whether
-// files are on non-local mounts, from the environment (ConfigFromEnv).
+// kqueuex, else 14.0 and later; from 1500000 on it no longer writes the
+// aiocb's kernelinfo word, and the process's first AIO call can fail as a
+// whole when no AIO daemon can be started (FailAIOInit). Default takes the
+// release, and whether files are on non-local mounts, from the environment
+// (ConfigFromEnv). Tests can also make a file's writes stop partway as a
+// full device stops them (StopWritesAt), and make disks count their bio
+// buffers against vfs.aio.max_buf_aio (SetMappedDisks).
 //
 // The model needs 64-bit little-endian pointers (amd64, arm64), as the
 // layouts it reads do.

@@ -30,6 +30,7 @@ type job struct {
 	iov    []byte         // for LIO_READV/LIO_WRITEV: the iovec array copied in (§A.2)
 	stream bool           // a pipe, FIFO or tty (unsafe AIO): no offset
 	noBio  bool           // a vectored job without iovecs on a disk's bio path, which issues no I/O and never completes
+	bufs   int            // the pbufs it holds of the process's max_buf_aio until it completes (aio_qbio)
 	seq    uint64
 
 	state   jobState

@@ -87,12 +87,17 @@ type Kernel struct {
 	maxAIOPerProc   int // vfs.aio.max_aio_per_proc
 	enableUnsafe    bool
 	nonLocal        map[fileID]bool // files on non-local mounts (SetNonLocal)
+	maxBufAIO       int             // vfs.aio.max_buf_aio
+	mappedDisks     bool            // disks without unmapped I/O (SetMappedDisks)
+	bufCount        int             // kaio_buffer_count: pbufs of bio jobs in flight
 
 	held, stalled int
 	closed        bool
 	rundown       bool // Exit is running the process's AIO state down (KAIO_RUNDOWN)
 	failNext      syscall.Errno
 	failFd        map[int]syscall.Errno
+	failInit      syscall.Errno        // FailAIOInit: the errno the process's AIO setup fails with once (15.x)
+	stops         map[fileID]writeStop // StopWritesAt
 
 	violations []string
 	stats      Stats
@@ -127,11 +132,13 @@ func New(cfg Config) *Kernel {
 		kqs:     make(map[int]*kqueue),
 		stats:   Stats{KnoteFlags: make(map[uint16]int)},
 		failFd:  make(map[int]syscall.Errno),
+		stops:   make(map[fileID]writeStop),
 
 		maxQueuePerProc: cfg.MaxQueuePerProc,
 		maxAIOPerProc:   cfg.MaxAIOPerProc,
 		enableUnsafe:    cfg.EnableUnsafe,
 		nonLocal:        make(map[fileID]bool),
+		maxBufAIO:       maxBufAIO,
 	}
 	k.work = sync.NewCond(&k.mu)
 	for range cfg.Workers {

@@ -39,7 +39,9 @@ func (k *Kernel) LioListio(mode int, list unsafe.Pointer, n int, sig unsafe.Poin
 	if n < 0 || n > k.maxQueuePerProc {
 		return unix.EINVAL
 	}
-	k.aioinfo = true
+	if e := k.initAIOLocked(); e != 0 { // 15.x: the call fails, no entry looked at
+		return e
+	}
 	lj := &lioJob{}
 	if sig != nil && mode == LIO_NOWAIT {
 		if e := k.listSigLocked(lj, list, sig); e != 0 {
@@ -103,10 +105,18 @@ func (k *Kernel) listSigLocked(lj *lioJob, list, sig unsafe.Pointer) syscall.Err
 		return unix.EBADF
 	}
 	key := knoteKey{uintptr(list), EVFILT_LIO}
+	udata := load64(sig, offSigValue-base)
 	if old := q.knotes[key]; old != nil {
-		old.drop()
+		// kqueue_register finds the knote of an earlier list at the same
+		// address, not yet freed, and modifies it (new udata, enabled,
+		// its filter asked again) instead of attaching one: it stays the
+		// earlier list's, and this list gets none.
+		old.udata = udata
+		old.disabled = false
+		old.activate()
+		return 0
 	}
-	lj.kn = &knote{kq: q, key: key, udata: load64(sig, offSigValue-base), lio: lj}
+	lj.kn = &knote{kq: q, key: key, udata: udata, lio: lj}
 	q.knotes[key] = lj.kn
 	return 0
 }

@@ -59,3 +59,44 @@ func TestLioListKeventLevelUntilLastReturn(t *testing.T) {
 		t.Fatal("the EVFILT_LIO knote of a list that queued nothing outlived the call")
 	}
 }
+
+// A second list at the address of one whose list job still lives, with
+// list-level SIGEV_KEVENT on the same kqueue: kqueue_register finds the
+// first list's EVFILT_LIO knote (same ident and filter) and modifies it,
+// as for EVFILT_AIO (§A): the knote takes the new udata but stays the
+// first list's, reporting while the first list's members are finished,
+// and goes with the first list job; the second list never reports.
+func TestLioListKeventReregistrationModifies(t *testing.T) {
+	e := newEnv(t, Config{})
+	a := e.cb(e.fd, 0, e.buf(8), 0)
+	b := e.cb(e.fd, 8, e.buf(8), 0)
+	for _, cb := range []*aiocb{a, b} {
+		cb.opcode, cb.notify = LIO_READ, SIGEV_NONE
+	}
+	list := []unsafe.Pointer{unsafe.Pointer(a)}
+	ident := uintptr(unsafe.Pointer(&list[0]))
+	sig := &aiocb{notify: SIGEV_KEVENT, kq: int32(e.kq), value: 0x1}
+	if err := e.k.LioListio(LIO_NOWAIT, unsafe.Pointer(&list[0]), 1, unsafe.Add(unsafe.Pointer(sig), offNotify)); err != nil {
+		t.Fatal(err)
+	}
+	e.finish(a)
+	list[0] = unsafe.Pointer(b)
+	sig.value = 0x2
+	e.k.Hold()
+	if err := e.k.LioListio(LIO_NOWAIT, unsafe.Pointer(&list[0]), 1, unsafe.Add(unsafe.Pointer(sig), offNotify)); err != nil {
+		t.Fatal(err)
+	}
+	// b is held queued: the event is the first list's, with the new udata.
+	evs, err := e.kevent(nil, 4, poll)
+	if err != nil || len(evs) != 1 || evs[0].filter != EVFILT_LIO || evs[0].ident != ident || evs[0].udata != 0x2 {
+		t.Fatalf("kevent with the first list finished, the second queued: %+v, %v; want one EVFILT_LIO event with udata 0x2", evs, err)
+	}
+	e.k.Release()
+	e.finish(b)
+	e.ret(a) // the first list job goes, and the knote with it
+	if evs, err := e.kevent(nil, 4, poll); err != nil || len(evs) != 0 {
+		t.Fatalf("kevent with the second list finished, after the first list's last aio_return: %+v, %v; want nothing (the second list has no knote)", evs, err)
+	}
+	e.ret(b)
+	e.wantViolation("EVFILT_LIO")
+}

@@ -57,8 +57,11 @@ func (k *Kernel) submit(cb unsafe.Pointer, op int) error {
 // comes from the aiocb (lio_listio, §B).
 func (k *Kernel) aqueueLocked(ucb unsafe.Pointer, op int, lj *lioJob) syscall.Errno {
 	addr := uintptr(ucb)
-	k.aioinfo = true
 	k.checkPinnedLocked(addr, aiocbSize, "aiocb %#x at submission", addr)
+	if e := k.initAIOLocked(); e != 0 { // 15.x: before status is written (err1)
+		store64(ucb, offError, uint64(e))
+		return e
+	}
 	if k.firstLocked(addr, anyJob) != nil {
 		k.violateLocked("aiocb %#x submitted again before aio_return of its previous job (§A: never resubmit)", addr)
 	}
@@ -145,9 +148,15 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 		}
 		k.checkCloexecLocked(j.kq)
 	}
-	bio := bioTakes(f, j)
+	bio := bioTakes(f, j, k.maxBufAIO)
 	if !bio && !k.safeLocked(f) && !k.enableUnsafe { // §F.1, §F.4
 		return nil, unix.EOPNOTSUPP
+	}
+	var bufs int
+	if bio { // aio_qbio: pbufs of mapped I/O count against max_buf_aio (§D)
+		if bufs = k.bioBufs(j); bufs > 0 && k.bufCount+bufs > k.maxBufAIO {
+			return nil, unix.EAGAIN
+		}
 	}
 	j.noBio = bio && op&LIO_VECTORED != 0 && len(j.iov) == 0
 	j.stream = f.kind != unix.S_IFREG && f.kind != unix.S_IFDIR && f.kind != unix.S_IFBLK
@@ -156,6 +165,8 @@ func (k *Kernel) admitLocked(ucb unsafe.Pointer, op int) (*job, syscall.Errno) {
 		return nil, err.(syscall.Errno)
 	}
 	j.file, j.id = file, f.id
+	j.bufs = bufs
+	k.bufCount += bufs
 	return j, 0
 }
 

@@ -7,7 +7,9 @@ import "golang.org/x/sys/unix"
 // SysctlUint32 reads the sysctls the model has (§D, §H): the per-process
 // queue limit under both of its names, vfs.aio.max_aio_per_proc,
 // vfs.aio.max_aio_queue and vfs.aio.num_queue_count (system-wide),
-// vfs.aio.enable_unsafe, and kern.osreldate. Any other name is ENOENT.
+// vfs.aio.enable_unsafe, vfs.aio.max_buf_aio and vfs.aio.num_buf_aio (the
+// process's pbufs of bio jobs in flight, one process here), and
+// kern.osreldate. Any other name is ENOENT.
 func (k *Kernel) SysctlUint32(name string) (uint32, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -25,6 +27,10 @@ func (k *Kernel) SysctlUint32(name string) (uint32, error) {
 			return 1, nil
 		}
 		return 0, nil
+	case "vfs.aio.max_buf_aio":
+		return uint32(k.maxBufAIO), nil
+	case "vfs.aio.num_buf_aio":
+		return uint32(k.bufCount), nil
 	case "kern.osreldate":
 		return uint32(k.cfg.Osreldate), nil
 	}
@@ -35,7 +41,8 @@ func (k *Kernel) SysctlUint32(name string) (uint32, error) {
 // sysctl(8) would: vfs.aio.max_aio_queue_per_proc (which is also
 // p1003_1b.aio_listio_max, read-only under that name: EPERM),
 // vfs.aio.max_aio_per_proc, vfs.aio.max_aio_queue (for every Kernel of the
-// System) and vfs.aio.enable_unsafe. Jobs already queued stay queued. Other
+// System), vfs.aio.enable_unsafe and vfs.aio.max_buf_aio (which also bounds
+// the iovecs of a bio job, §F.1). Jobs already queued stay queued. Other
 // names are ENOENT.
 func (k *Kernel) SetSysctl(name string, v uint32) error {
 	k.mu.Lock()
@@ -50,7 +57,9 @@ func (k *Kernel) SetSysctl(name string, v uint32) error {
 		k.cfg.System.setMaxQueue(int(v))
 	case "vfs.aio.enable_unsafe":
 		k.enableUnsafe = v != 0
-	case "p1003_1b.aio_listio_max", "vfs.aio.num_queue_count", "kern.osreldate":
+	case "vfs.aio.max_buf_aio":
+		k.maxBufAIO = int(v)
+	case "p1003_1b.aio_listio_max", "vfs.aio.num_queue_count", "vfs.aio.num_buf_aio", "kern.osreldate":
 		return unix.EPERM
 	default:
 		return unix.ENOENT

@@ -23,7 +23,9 @@ func (k *Kernel) AioWaitcomplete(cbp unsafe.Pointer, timeout unsafe.Pointer) (in
 	if e != 0 {
 		return -1, e
 	}
-	k.aioinfo = true
+	if e := k.initAIOLocked(); e != 0 {
+		return -1, e
+	}
 	for {
 		var first *job
 		for _, list := range k.jobs {

@@ -32,8 +32,15 @@ func (k *Kernel) worker() {
 			k.work.Wait()
 		}
 		fail := k.failureLocked(j)
+		stop := k.stopLocked(j)
 		k.mu.Unlock()
-		status, e := j.run(fail)
+		var status int64
+		var e syscall.Errno
+		if fail == 0 && stop != nil {
+			status, e = j.runStopped(stop)
+		} else {
+			status, e = j.run(fail)
+		}
 		k.mu.Lock()
 		k.running--
 		k.work.Signal() // a job held back by max_aio_per_proc may run now
@@ -128,6 +135,8 @@ func (j *job) runStream() (uintptr, syscall.Errno) {
 // fires, fsyncs waiting for the job move on (§E), and the list job counts it.
 func (k *Kernel) completeLocked(j *job, status int64, e syscall.Errno) {
 	j.state, j.status, j.errno = done, status, e
+	k.bufCount -= j.bufs // aio_biocleanup: the pbufs come back with the bios
+	j.bufs = 0
 	k.doneSeq++
 	j.doneSeq = k.doneSeq
 	if j.kn != nil && !k.rundown { // KAIO_RUNDOWN: no notification
