@@ -3,12 +3,17 @@
 package aio
 
 import (
+	"runtime"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-func pread(_ *Request, fd int, b []byte, off int64) (int, syscall.Errno) {
+func pread(r *Request, fd int, b []byte, off int64) (int, syscall.Errno) {
+	if haveBlockingRW && len(b) > 0 && (r.class.direct || r.pj.missed) {
+		return blockingCall(sysPread, fd, b, off)
+	}
 	for {
 		n, err := unix.Pread(fd, b, off)
 		if err != syscall.EINTR {
@@ -17,12 +22,30 @@ func pread(_ *Request, fd int, b []byte, off int64) (int, syscall.Errno) {
 	}
 }
 
-func pwrite(_ *Request, fd int, b []byte, off int64) (int, syscall.Errno) {
+func pwrite(r *Request, fd int, b []byte, off int64) (int, syscall.Errno) {
+	if haveBlockingRW && len(b) > 0 && r.class.direct {
+		return blockingCall(sysPwrite, fd, b, off)
+	}
 	for {
 		n, err := unix.Pwrite(fd, b, off)
 		if err != syscall.EINTR {
 			return n, errnoOf(err)
 		}
+	}
+}
+
+// blockingCall is blockingRW of b, retried on EINTR.
+func blockingCall(trap uintptr, fd int, b []byte, off int64) (int, syscall.Errno) {
+	for {
+		n, errno := blockingRW(trap, fd, unsafe.Pointer(&b[0]), len(b), off)
+		runtime.KeepAlive(b)
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno != 0:
+			return 0, errno
+		}
+		return n, 0
 	}
 }
 
