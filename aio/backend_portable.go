@@ -25,8 +25,9 @@ import (
 // has run for slowJob, not when it returns (portable_guard.go), so that
 // slow requests run in parallel and one that hangs holds up no other; a
 // worker on a stream, which may wait for it without end
-// (in the poller, or in read(2) for a descriptor in blocking mode), does
-// not count against the pool. A worker that runs out of work looks for
+// (in the poller, or in read(2) for a descriptor in blocking mode), or on
+// a Linux character device (which may wait so in pread), does not count
+// against the pool. A worker that runs out of work looks for
 // more for a few microseconds before it sleeps. Nothing is allocated per
 // request.
 //
@@ -395,9 +396,10 @@ func (b *portableBackend) work() {
 		for i := 0; i < len(taken); {
 			r := taken[i]
 			switch {
-			case r.class.stream():
-				// A stream may wait for data without end: give the rest
-				// of the share back first.
+			case r.class.waitsWithoutEnd():
+				// A stream may wait for data without end, and so may a
+				// character device: give the rest of the share back
+				// first.
 				taken = b.giveBack(taken, i+1)
 				evs[n] = b.run(r)
 				taken[i] = nil
@@ -540,7 +542,16 @@ func (b *portableBackend) perform(r *Request) event {
 		}
 		b.park(-1)
 	default:
+		// A character device may wait without end too (waitsWithoutEnd),
+		// in the system call.
+		parked := r.class.waitsWithoutEnd() && r.op != opFlush && r.op != opDataSync
+		if parked {
+			b.park(1)
+		}
 		err = r.rc.Control(r.pj.run)
+		if parked {
+			b.park(-1)
+		}
 	}
 	if err != nil && !r.pj.ran {
 		// The file was closed before or while the request waited for it
