@@ -4,6 +4,7 @@ package aio
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"testing"
 
@@ -69,5 +70,49 @@ func TestH10VectoredMessages(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestH10WriteToGonePeer: writes, plain and vectored, to a pipe whose read
+// end is closed and to a socket whose peer is closed fail with EPIPE,
+// typed (SIGPIPE, which the kernel sends with it, neither kills the
+// process nor ends a Wait), and a read of that socket reports the end (0
+// bytes, no error). Guards what no earlier test did; it passed before
+// this round's fixes.
+func TestH10WriteToGonePeer(t *testing.T) {
+	for _, be := range []Backend{DefaultBackend, PortableBackend} {
+		t.Run(be.String(), func(t *testing.T) {
+			c := h3Context(t, Config{MaxRequests: 4}, be)
+			pr, pw := h3Pipe(t, false)
+			pr.Close()
+			p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sock := os.NewFile(uintptr(p[0]), "socket")
+			t.Cleanup(func() { sock.Close() })
+			unix.Close(p[1])
+			r := NewRequest()
+			for _, f := range []*os.File{pw, sock} {
+				if err := r.PrepareWrite(f, 0, []byte("data"), nil); err != nil {
+					t.Fatal(err)
+				}
+				if n, err := h3RunOne(t, c, r); n != 0 || !errors.Is(err, unix.EPIPE) {
+					t.Fatalf("write to %s with its peer gone = %d, %v; want EPIPE", f.Name(), n, err)
+				}
+				if err := r.PrepareWritev(f, 0, [][]byte{[]byte("da"), nil, []byte("ta")}, nil); err != nil {
+					t.Fatal(err)
+				}
+				if n, err := h3RunOne(t, c, r); n != 0 || !errors.Is(err, unix.EPIPE) {
+					t.Fatalf("writev to %s with its peer gone = %d, %v; want EPIPE", f.Name(), n, err)
+				}
+			}
+			if err := r.PrepareReadv(sock, 0, [][]byte{make([]byte, 4), make([]byte, 4)}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := h3RunOne(t, c, r); n != 0 || err != nil {
+				t.Fatalf("readv of a socket whose peer is gone = %d, %v; want 0, nil", n, err)
+			}
+		})
 	}
 }
