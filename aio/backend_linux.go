@@ -309,17 +309,20 @@ func (b *linuxBackend) wait(evs []event, timeout time.Duration) (int, bool, erro
 // arm queues the poll job; a wakeup already counted in the eventfd
 // completes it at once.
 func (b *linuxBackend) arm() error {
-	b.fdmu.Lock()
-	fd, err := b.liveEventfdLocked()
-	b.fdmu.Unlock()
-	if err != nil {
-		return err
-	}
-	b.poll.Fildes = uint32(fd)
-	for {
+	for tries := 0; ; {
+		b.fdmu.Lock()
+		fd, err := b.liveEventfdLocked()
+		b.fdmu.Unlock()
+		if err != nil {
+			return err
+		}
+		b.poll.Fildes = uint32(fd)
 		n, err := sys.IoSubmit(b.ctx, b.pollPtr[:])
 		switch {
 		case err == syscall.EINTR:
+			continue
+		case err == syscall.EBADF && tries < eventfdTries:
+			tries++ // closed since the check: look again
 			continue
 		case err != nil:
 			return err
@@ -330,6 +333,10 @@ func (b *linuxBackend) arm() error {
 		return nil
 	}
 }
+
+// eventfdTries bounds how often one use of the eventfd looks again after
+// its number was closed between the check and the call.
+const eventfdTries = 4
 
 // nowaitWrite reports whether r is a write that DefaultBackend gives the
 // kernel only if it need not wait inside io_submit. ext4 does an O_DIRECT
@@ -372,9 +379,15 @@ func (b *linuxBackend) cancel(r *Request) (cancelOutcome, error) {
 func (b *linuxBackend) wake() error {
 	b.fdmu.Lock()
 	defer b.fdmu.Unlock()
-	fd, err := b.liveEventfdLocked()
-	if err == nil {
-		_, err = unix.Write(fd, b.one)
+	var err error
+	for tries := 0; tries <= eventfdTries; tries++ {
+		var fd int
+		if fd, err = b.liveEventfdLocked(); err == nil {
+			_, err = unix.Write(fd, b.one)
+		}
+		if err != syscall.EBADF {
+			break // EBADF: closed since the check; look again
+		}
 	}
 	if err != nil && err != syscall.EAGAIN { // EAGAIN: the counter is already full
 		return os.NewSyscallError("write(eventfd)", err)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,5 +147,66 @@ func TestH10EventfdNumberTaken(t *testing.T) {
 			h10VictimIntact(t, "after Close", v)
 			h10VictimIntact(t, "second number, after Close", v2)
 		})
+	}
+}
+
+// TestH10EventfdClosedRepeatedly: while Wakeups keep coming and a waiter
+// keeps waiting for them, another goroutine closes whatever number the
+// context's eventfd has, again and again (a program's double closes).
+// Every Wakeup succeeds, every Wait returns ErrInterrupted (none fails on
+// the closed number, none hangs), and Close succeeds.
+func TestH10EventfdClosedRepeatedly(t *testing.T) {
+	for _, be := range []Backend{DefaultBackend, KernelBackend} {
+		c := h3Context(t, Config{MaxRequests: 8, WaitWithoutPending: true}, be)
+		lb := h10Linux(t, c)
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		closes := 0
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				lb.fdmu.Lock()
+				fd := lb.efd
+				lb.fdmu.Unlock()
+				if fd >= 0 {
+					unix.Close(fd)
+					closes++
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				if err := c.Wakeup(); err != nil {
+					t.Errorf("Wakeup: %v", err)
+					return
+				}
+				time.Sleep(50 * time.Microsecond)
+			}
+		}()
+		out := make([]*Request, 1)
+		woke := 0
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_, err := c.Wait(ctx, 1, out)
+			cancel()
+			if errors.Is(err, ErrInterrupted) {
+				woke++
+				continue
+			}
+			t.Errorf("%v: Wait: %v", be, err)
+			break
+		}
+		stop.Store(true)
+		wg.Wait()
+		if err := c.Close(); err != nil {
+			t.Fatalf("%v: Close: %v", be, err)
+		}
+		if woke == 0 || closes == 0 {
+			t.Fatalf("%v: %d wakes, %d closes", be, woke, closes)
+		}
 	}
 }
