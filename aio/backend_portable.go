@@ -163,8 +163,12 @@ func quickPool() int {
 
 func (b *portableBackend) limit() int { return b.lim }
 
-// setWorkers bounds the pool at n workers; before any work arrives.
+// setWorkers bounds the pool at n workers, and at most one per request
+// that can be in flight (more could never all have work, and the pool's
+// doubling of allow must stay far from overflowing); before any work
+// arrives.
 func (b *portableBackend) setWorkers(n int) {
+	n = min(n, b.lim)
 	b.maxWorkers = n
 	b.fast = min(b.fast, n)
 	b.allow = b.fast
