@@ -324,7 +324,18 @@ const slowJob = 40 * time.Microsecond
 // other workers. The pool grows only if requests wait: a slow request
 // alone (one call at a time on a File) gains nothing from more workers, and
 // each new one would cost a goroutine.
+//
+// A waiter asleep is woken if rest holds reads it can do itself (help):
+// with the pool at its bound no worker may be there to take them until a
+// slow request returns, which may be never.
 func (b *portableBackend) slowed(rest []*Request) {
+	helpable := false
+	for _, r := range rest {
+		if canInline(r) {
+			helpable = true
+			break
+		}
+	}
 	b.mu.Lock()
 	if len(rest) > 0 || b.head < len(b.queue) {
 		b.allow = min(b.allow*2, b.maxWorkers)
@@ -333,6 +344,9 @@ func (b *portableBackend) slowed(rest []*Request) {
 		b.enqueue(rest)
 	}
 	b.mu.Unlock()
+	if helpable && b.sleeping.Load() {
+		b.wakeWaiter()
+	}
 }
 
 // handBack returns the untouched rest of a worker's share to the queue.
