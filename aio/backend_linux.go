@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -49,6 +50,18 @@ import (
 // poll's completion. The eventfd's counter holds a wakeup that lands before
 // the waiter blocks, or while the poll is being re-armed: the re-armed poll
 // completes at once.
+//
+// The eventfd's numbers are the process's: a program that closes a
+// descriptor number twice may close efd, and its next open take the
+// number. So the eventfd has a second descriptor, spare, and every use of
+// efd (Wakeup's write, the waiter's drain and re-arm, Close) first checks
+// that efd is still the eventfd (same device, inode and mode as when
+// made), and moves to spare if not, leaving the number, now somebody
+// else's, alone. A wakeup thus never writes into a file of the program's,
+// and Close closes none. What the check cannot tell apart: an eventfd,
+// epoll, timerfd, signalfd or inotify descriptor of the program's put at
+// efd's number (Linux gives all of those one inode); and once spare is
+// gone too, Wakeup and Wait fail with EBADF.
 
 // wakeData is the aio_data of the poll job; token never produces it, as
 // slot indexes stay far below 2^32-1.
@@ -61,8 +74,11 @@ const maxKernelContext = 0x10000000 / 32 / 2
 type linuxBackend struct {
 	ctx   uintptr // the kernel AIO context
 	limit int
-	efd   int    // the eventfd Wakeup writes
-	one   []byte // the eventfd increment, 1 in host order
+	efd   int // the eventfd Wakeup writes; under fdmu
+	spare int // another descriptor of the eventfd, or -1; under fdmu
+	fdmu  sync.Mutex
+	efdID eventfdID // what fstat says of the eventfd
+	one   []byte    // the eventfd increment, 1 in host order
 
 	// cbs holds the iocb of each slot, in an anonymous mapping (cbMem)
 	// outside the Go heap: the kernel writes an iocb during io_submit and
@@ -118,16 +134,29 @@ func newLinuxBackend(limit int) (*linuxBackend, int, error) {
 		_ = sys.IoDestroy(ctx)
 		return nil, 0, os.NewSyscallError("eventfd", err)
 	}
+	id, err := idOf(efd)
+	spare := -1
+	if err == nil {
+		spare, err = unix.FcntlInt(uintptr(efd), unix.F_DUPFD_CLOEXEC, 0)
+	}
+	if err != nil {
+		_ = sys.IoDestroy(ctx)
+		_ = unix.Close(efd)
+		return nil, 0, os.NewSyscallError("eventfd", err)
+	}
 	cbMem, err := unix.Mmap(-1, 0, limit*int(unsafe.Sizeof(sys.Iocb{})), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		_ = sys.IoDestroy(ctx)
 		_ = unix.Close(efd)
+		_ = unix.Close(spare)
 		return nil, 0, os.NewSyscallError("mmap", err)
 	}
 	b := &linuxBackend{
 		ctx:     ctx,
 		limit:   limit,
 		efd:     efd,
+		spare:   spare,
+		efdID:   id,
 		cbs:     unsafe.Slice((*sys.Iocb)(unsafe.Pointer(&cbMem[0])), limit),
 		cbMem:   cbMem,
 		one:     binary.NativeEndian.AppendUint64(nil, 1),
@@ -137,7 +166,7 @@ func newLinuxBackend(limit int) (*linuxBackend, int, error) {
 		drained: make([]byte, 8),
 	}
 	b.ring = mappedRing(ctx)
-	b.poll = sys.Iocb{Data: wakeData, LioOpcode: sys.IOCB_CMD_POLL, Fildes: uint32(efd), Buf: unix.POLLIN}
+	b.poll = sys.Iocb{Data: wakeData, LioOpcode: sys.IOCB_CMD_POLL, Buf: unix.POLLIN}
 	b.pollPtr[0] = &b.poll
 	if err := b.arm(); err != nil {
 		_ = b.close()
@@ -264,8 +293,12 @@ func (b *linuxBackend) wait(evs []event, timeout time.Duration) (int, bool, erro
 		n++
 	}
 	if woke {
-		b.armed = false                    // the poll job completed; armed again below, or by the next wait
-		_, _ = unix.Read(b.efd, b.drained) // a wake left in the counter only ends the next wait early
+		b.armed = false // the poll job completed; armed again below, or by the next wait
+		b.fdmu.Lock()
+		if fd, err := b.liveEventfdLocked(); err == nil {
+			_, _ = unix.Read(fd, b.drained) // a wake left in the counter only ends the next wait early
+		}
+		b.fdmu.Unlock()
 		if err := b.arm(); err != nil {
 			return n, true, os.NewSyscallError("io_submit(IOCB_CMD_POLL)", err)
 		}
@@ -276,10 +309,20 @@ func (b *linuxBackend) wait(evs []event, timeout time.Duration) (int, bool, erro
 // arm queues the poll job; a wakeup already counted in the eventfd
 // completes it at once.
 func (b *linuxBackend) arm() error {
-	for {
+	for tries := 0; ; {
+		b.fdmu.Lock()
+		fd, err := b.liveEventfdLocked()
+		b.fdmu.Unlock()
+		if err != nil {
+			return err
+		}
+		b.poll.Fildes = uint32(fd)
 		n, err := sys.IoSubmit(b.ctx, b.pollPtr[:])
 		switch {
 		case err == syscall.EINTR:
+			continue
+		case err == syscall.EBADF && tries < eventfdTries:
+			tries++ // closed since the check: look again
 			continue
 		case err != nil:
 			return err
@@ -290,6 +333,10 @@ func (b *linuxBackend) arm() error {
 		return nil
 	}
 }
+
+// eventfdTries bounds how often one use of the eventfd looks again after
+// its number was closed between the check and the call.
+const eventfdTries = 4
 
 // nowaitWrite reports whether r is a write that DefaultBackend gives the
 // kernel only if it need not wait inside io_submit. ext4 does an O_DIRECT
@@ -330,11 +377,67 @@ func (b *linuxBackend) cancel(r *Request) (cancelOutcome, error) {
 }
 
 func (b *linuxBackend) wake() error {
-	_, err := unix.Write(b.efd, b.one)
+	b.fdmu.Lock()
+	defer b.fdmu.Unlock()
+	var err error
+	for tries := 0; tries <= eventfdTries; tries++ {
+		var fd int
+		if fd, err = b.liveEventfdLocked(); err == nil {
+			_, err = unix.Write(fd, b.one)
+		}
+		if err != syscall.EBADF {
+			break // EBADF: closed since the check; look again
+		}
+	}
 	if err != nil && err != syscall.EAGAIN { // EAGAIN: the counter is already full
 		return os.NewSyscallError("write(eventfd)", err)
 	}
 	return nil
+}
+
+// eventfdID is what fstat says of an eventfd, to tell whether a descriptor
+// number still names it.
+type eventfdID struct {
+	dev, ino uint64
+	mode     uint32
+}
+
+func idOf(fd int) (eventfdID, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return eventfdID{}, err
+	}
+	return eventfdID{dev: uint64(st.Dev), ino: uint64(st.Ino), mode: st.Mode}, nil
+}
+
+// isEventfd reports whether fd still names the context's eventfd, as far
+// as fstat can tell (see the top of this file).
+func (b *linuxBackend) isEventfd(fd int) bool {
+	if fd < 0 {
+		return false
+	}
+	id, err := idOf(fd)
+	return err == nil && id == b.efdID
+}
+
+// liveEventfdLocked returns a descriptor of the context's eventfd: efd if
+// it still is one, else the spare, which becomes efd (with a new spare). A
+// number that no longer names the eventfd is forgotten, never closed. It
+// fails with EBADF once neither descriptor is left. Called under fdmu.
+func (b *linuxBackend) liveEventfdLocked() (int, error) {
+	if b.isEventfd(b.efd) {
+		return b.efd, nil
+	}
+	b.efd = -1
+	if !b.isEventfd(b.spare) {
+		b.spare = -1
+		return -1, syscall.EBADF
+	}
+	b.efd, b.spare = b.spare, -1
+	if fd, err := unix.FcntlInt(uintptr(b.efd), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+		b.spare = fd
+	}
+	return b.efd, nil
 }
 
 // close destroys the AIO context, which cancels the poll job and waits
@@ -345,9 +448,17 @@ func (b *linuxBackend) close() error {
 	if err := sys.IoDestroy(b.ctx); err != nil {
 		destroyErr = os.NewSyscallError("io_destroy", err)
 	}
-	if err := unix.Close(b.efd); err != nil {
-		closeErr = os.NewSyscallError("close(eventfd)", err)
+	b.fdmu.Lock()
+	for _, fd := range [2]int{b.efd, b.spare} {
+		if !b.isEventfd(fd) {
+			continue // closed, or somebody else's by now
+		}
+		if err := unix.Close(fd); err != nil && closeErr == nil {
+			closeErr = os.NewSyscallError("close(eventfd)", err)
+		}
 	}
+	b.efd, b.spare = -1, -1
+	b.fdmu.Unlock()
 	if destroyErr == nil {
 		b.cbs = nil
 		if err := unix.Munmap(b.cbMem); err != nil {

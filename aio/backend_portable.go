@@ -25,8 +25,9 @@ import (
 // has run for slowJob, not when it returns (portable_guard.go), so that
 // slow requests run in parallel and one that hangs holds up no other; a
 // worker on a stream, which may wait for it without end
-// (in the poller, or in read(2) for a descriptor in blocking mode), does
-// not count against the pool. A worker that runs out of work looks for
+// (in the poller, or in read(2) for a descriptor in blocking mode), or on
+// a Linux character device (which may wait so in pread), does not count
+// against the pool. A worker that runs out of work looks for
 // more for a few microseconds before it sleeps. Nothing is allocated per
 // request.
 //
@@ -162,8 +163,12 @@ func quickPool() int {
 
 func (b *portableBackend) limit() int { return b.lim }
 
-// setWorkers bounds the pool at n workers; before any work arrives.
+// setWorkers bounds the pool at n workers, and at most one per request
+// that can be in flight (more could never all have work, and the pool's
+// doubling of allow must stay far from overflowing); before any work
+// arrives.
 func (b *portableBackend) setWorkers(n int) {
+	n = min(n, b.lim)
 	b.maxWorkers = n
 	b.fast = min(b.fast, n)
 	b.allow = b.fast
@@ -319,7 +324,18 @@ const slowJob = 40 * time.Microsecond
 // other workers. The pool grows only if requests wait: a slow request
 // alone (one call at a time on a File) gains nothing from more workers, and
 // each new one would cost a goroutine.
+//
+// A waiter asleep is woken if rest holds reads it can do itself (help):
+// with the pool at its bound no worker may be there to take them until a
+// slow request returns, which may be never.
 func (b *portableBackend) slowed(rest []*Request) {
+	helpable := false
+	for _, r := range rest {
+		if canInline(r) {
+			helpable = true
+			break
+		}
+	}
 	b.mu.Lock()
 	if len(rest) > 0 || b.head < len(b.queue) {
 		b.allow = min(b.allow*2, b.maxWorkers)
@@ -328,6 +344,9 @@ func (b *portableBackend) slowed(rest []*Request) {
 		b.enqueue(rest)
 	}
 	b.mu.Unlock()
+	if helpable && b.sleeping.Load() {
+		b.wakeWaiter()
+	}
 }
 
 // handBack returns the untouched rest of a worker's share to the queue.
@@ -395,9 +414,10 @@ func (b *portableBackend) work() {
 		for i := 0; i < len(taken); {
 			r := taken[i]
 			switch {
-			case r.class.stream():
-				// A stream may wait for data without end: give the rest
-				// of the share back first.
+			case r.class.waitsWithoutEnd():
+				// A stream may wait for data without end, and so may a
+				// character device: give the rest of the share back
+				// first.
 				taken = b.giveBack(taken, i+1)
 				evs[n] = b.run(r)
 				taken[i] = nil
@@ -540,7 +560,16 @@ func (b *portableBackend) perform(r *Request) event {
 		}
 		b.park(-1)
 	default:
+		// A character device may wait without end too (waitsWithoutEnd),
+		// in the system call.
+		parked := r.class.waitsWithoutEnd() && r.op != opFlush && r.op != opDataSync
+		if parked {
+			b.park(1)
+		}
 		err = r.rc.Control(r.pj.run)
+		if parked {
+			b.park(-1)
+		}
 	}
 	if err != nil && !r.pj.ran {
 		// The file was closed before or while the request waited for it

@@ -75,8 +75,9 @@ type Config struct {
 	Backend Backend
 	// Workers bounds the goroutines of the goroutine engine (portable
 	// backend, and DefaultBackend's files the kernel does not serve);
-	// 0 means min(MaxRequests, max(128, 8*GOMAXPROCS)). Workers start as
-	// work arrives and stay until Close.
+	// 0 means min(MaxRequests, max(128, 8*GOMAXPROCS)); a value above
+	// MaxRequests is clamped to it. Workers start as work arrives and stay
+	// until Close.
 	Workers int
 }
 

@@ -35,6 +35,16 @@ const (
 // waits for its counter as for a pipe's data.
 func (c *fileClass) stream() bool { return c.kind.isStream() }
 
+// waitsWithoutEnd reports whether a read or write of the file may wait
+// without end for something other than a device: data from a peer (a
+// stream), or, on Linux, whatever a character device waits for (one may
+// be anything: /dev/kmsg at its end waits in pread for the kernel's next
+// message; Linux's disks are block devices). The goroutine engine does
+// not count a worker waiting on one against its pool.
+func (c *fileClass) waitsWithoutEnd() bool {
+	return c.stream() || charDevicesWait && c.kind == kindChar
+}
+
 func (k fileKind) isStream() bool {
 	return k == kindPipe || k == kindSocket || k == kindTerminal || k == kindAnon
 }

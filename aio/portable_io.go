@@ -41,8 +41,11 @@ func portableIO(r *Request, fd int) (int, syscall.Errno) {
 	return n, errno
 }
 
-// streamIO is one read or write on a stream, gathered over the vectors
-// in order; a sync of a stream is what fsync says of it.
+// streamIO is one read or write on a stream; a vectored one is one readv
+// or writev where the system has them (streamReadv), so that on a message
+// socket (SOCK_SEQPACKET, SOCK_DGRAM) a read scatters one whole message
+// over the buffers and a write sends them as one message. A sync of a
+// stream is what fsync says of it.
 func streamIO(r *Request, fd int) (int, syscall.Errno) {
 	switch r.op {
 	case opRead:
@@ -50,25 +53,9 @@ func streamIO(r *Request, fd int) (int, syscall.Errno) {
 	case opWrite:
 		return streamWrite(r, fd, r.buf)
 	case opReadv:
-		for _, b := range r.bufs {
-			if len(b) > 0 {
-				return streamRead(r, fd, b)
-			}
-		}
-		return 0, 0
+		return streamReadv(r, fd, r.bufs)
 	case opWritev:
-		total := 0
-		for _, b := range r.bufs {
-			n, errno := streamWrite(r, fd, b)
-			total += n
-			if errno != 0 || n < len(b) {
-				if total > 0 {
-					return total, 0
-				}
-				return 0, errno
-			}
-		}
-		return total, 0
+		return streamWritev(r, fd, r.bufs)
 	case opFlush:
 		return 0, fsync(r, fd)
 	case opDataSync:
