@@ -34,8 +34,13 @@ func pwrite(r *Request, fd int, b []byte, off int64) (int, syscall.Errno) {
 	}
 }
 
-// blockingCall is blockingRW of b, retried on EINTR.
+// blockingCall is blockingRW of b, retried on EINTR, told to the race
+// detector as x/sys/unix tells it of its pread and pwrite.
 func blockingCall(trap uintptr, fd int, b []byte, off int64) (int, syscall.Errno) {
+	write := trap == sysPwrite
+	if write {
+		raceWrite(b)
+	}
 	for {
 		n, errno := blockingRW(trap, fd, unsafe.Pointer(&b[0]), len(b), off)
 		runtime.KeepAlive(b)
@@ -43,9 +48,12 @@ func blockingCall(trap uintptr, fd int, b []byte, off int64) (int, syscall.Errno
 		case errno == syscall.EINTR:
 			continue
 		case errno != 0:
-			return 0, errno
+			n = 0
 		}
-		return n, 0
+		if !write {
+			raceRead(b, n, errno == 0)
+		}
+		return n, errno
 	}
 }
 

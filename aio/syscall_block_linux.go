@@ -8,15 +8,17 @@ import (
 )
 
 // The runtime keeps a goroutine's P (its scheduler slot) through an
-// ordinary system call until its monitor sees the call still running, 20
-// to 40 µs later; only then does another goroutine get the P. A read that
-// waits for a device holds the P that long each time, and on a machine
-// with few CPUs that bounds how many such reads the workers have in the
-// kernel at once. Told beforehand that the call blocks, the runtime hands
-// the P to another thread at once, as it does for its own blocking waits.
-// That costs a thread hand-off, so it is only for calls that wait for a
-// device: reads and writes of O_DIRECT files, and reads the page cache
-// has been seen not to hold.
+// ordinary system call until its monitor sees the call still running, at
+// least one of its ticks later (20 µs while it is busy, up to 10 ms); only
+// then does another goroutine get the P. A read that waits for a device
+// holds the P that long each time, and on a machine with few CPUs that
+// bounds how many such reads the workers have in the kernel at once. Told
+// beforehand that the call blocks, the runtime gives the P up at once (to
+// a thread for the goroutines waiting for one, or to its idle list), as it
+// does for its own blocking waits. That costs a thread hand-off, and the
+// return from the call must find a P again, so it is only for calls that
+// wait for a device: reads and writes of O_DIRECT files, and reads the
+// page cache has been seen not to hold.
 
 //go:linkname entersyscallblock runtime.entersyscallblock
 func entersyscallblock()
