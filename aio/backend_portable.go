@@ -559,17 +559,19 @@ func (b *portableBackend) perform(r *Request) event {
 			err = r.rc.Write(r.pj.stream)
 		}
 		b.park(-1)
+	case r.class.waitsWithoutEnd() && r.op != opFlush && r.op != opDataSync:
+		// A character device may wait without end too: in the poller,
+		// where os.OpenFile put it (it answers EAGAIN until ready, and
+		// runStream then has the poller wait), or in the system call.
+		b.park(1)
+		if r.op == opRead || r.op == opReadv {
+			err = r.rc.Read(r.pj.stream)
+		} else {
+			err = r.rc.Write(r.pj.stream)
+		}
+		b.park(-1)
 	default:
-		// A character device may wait without end too (waitsWithoutEnd),
-		// in the system call.
-		parked := r.class.waitsWithoutEnd() && r.op != opFlush && r.op != opDataSync
-		if parked {
-			b.park(1)
-		}
 		err = r.rc.Control(r.pj.run)
-		if parked {
-			b.park(-1)
-		}
 	}
 	if err != nil && !r.pj.ran {
 		// The file was closed before or while the request waited for it

@@ -7,7 +7,9 @@ import "syscall"
 // them and no error, as pread and pwrite do; an error comes only with a
 // transfer that moved nothing. Short transfers are continued until done,
 // the end of the file, a write that moves nothing (reported as pwrite
-// reports it: 0 bytes, no error), or an error. A stream (a pipe, a socket,
+// reports it: 0 bytes, no error), or an error; on a Linux character
+// device (which may be anything, and wait for its data) a request is one
+// system call, whose short count is the result, as with kernel AIO. A stream (a pipe, a socket,
 // a terminal, a file with no type in its mode such as an eventfd) has no
 // positions: its request does one read or write, with the offset ignored,
 // as the kernel's AIO does.
@@ -75,6 +77,9 @@ func readFull(r *Request, fd int, buf []byte, off int64) (int, syscall.Errno) {
 			break
 		}
 		done += n
+		if r.class.waitsWithoutEnd() {
+			break // a character device: one read, as kernel AIO's, not a wait for more
+		}
 	}
 	return done, 0
 }
@@ -90,6 +95,9 @@ func writeFull(r *Request, fd int, buf []byte, off int64) (int, syscall.Errno) {
 			break // a device at its end, or a FUSE server: tried again, it would say 0 for ever
 		}
 		done += n
+		if r.class.waitsWithoutEnd() {
+			break // a character device: one write, as kernel AIO's
+		}
 	}
 	return done, 0
 }
