@@ -62,7 +62,28 @@ type Engine struct {
 
 	stop      atomic.Bool
 	harvested chan struct{} // closed when the harvester has returned
+
+	// The harvester's Wait, while nothing is in flight, ends after idleWait
+	// (hctx holds its deadline), so that it sees stop without the wake that
+	// Close sends, should that wake fail.
+	idleWait time.Duration
+	hctx     idleCtx
 }
+
+// engineIdleWait bounds the harvester's Wait while nothing is in flight: it
+// is how long a Close whose wake failed waits for the harvester to stop,
+// and how often an idle engine's harvester wakes.
+const engineIdleWait = time.Second
+
+// idleCtx is the harvester's ctx while nothing is in flight: a deadline,
+// which Context.Wait turns into the backend's own timeout (not a wake), and
+// no Done channel, so that Wait arms no AfterFunc and allocates nothing.
+type idleCtx struct{ deadline time.Time }
+
+func (c *idleCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *idleCtx) Done() <-chan struct{}       { return nil }
+func (c *idleCtx) Err() error                  { return nil }
+func (c *idleCtx) Value(any) any               { return nil }
 
 // fileReq is one pooled request with the signal its caller parks on.
 type fileReq struct {
@@ -89,12 +110,17 @@ func NewEngine(cfg Config) (*Engine, error) {
 	return newEngine(c), nil
 }
 
-func newEngine(c *Context) *Engine {
+func newEngine(c *Context) *Engine { return newEngineIdle(c, engineIdleWait) }
+
+// newEngineIdle is newEngine with the harvester's idle Wait bounded by
+// idleWait (tests shorten it).
+func newEngineIdle(c *Context, idleWait time.Duration) *Engine {
 	e := &Engine{
 		c:         c,
 		batch:     make([]*Request, 0, c.MaxRequests()),
 		subs:      make([]*fileReq, 0, c.MaxRequests()),
 		harvested: make(chan struct{}),
+		idleWait:  idleWait,
 	}
 	e.idle.L = &e.mu
 	go e.harvest()
@@ -196,6 +222,15 @@ func (e *Engine) Stats() Stats {
 // *os.PathError matching ErrClosed, not os.ErrClosed: the Files are still
 // open, and File.Close still closes them. Close the Files first. A second
 // Close returns ErrClosed.
+//
+// Close wakes the harvester's Wait to stop it. If that wake fails, the
+// harvester still stops, within about a second (its Wait is bounded while
+// nothing is in flight), and Close waits for it: the result is then the
+// Context's Close error, nil if it closed, as after a wake that worked.
+// Only if the harvester has not stopped five such periods after a failed
+// wake does Close return the wake's error; the engine is closed all the
+// same (a second Close returns ErrClosed), and the Context is closed once
+// the harvester stops.
 func (e *Engine) Close() error {
 	if e == nil {
 		return nilReceiver("close", "Engine")
@@ -214,10 +249,22 @@ func (e *Engine) Close() error {
 		e.retry.Stop() // nothing is queued for it to flush
 	}
 	e.mu.Unlock()
-	if err := e.c.Wakeup(); err != nil {
-		return err
+	if werr := e.c.Wakeup(); werr != nil {
+		// The harvester's Wait ends by its idle deadline instead.
+		t := time.NewTimer(5 * e.idleWait)
+		defer t.Stop()
+		select {
+		case <-e.harvested:
+		case <-t.C:
+			go func() {
+				<-e.harvested
+				_ = e.c.Close() // nobody left to tell
+			}()
+			return werr
+		}
+	} else {
+		<-e.harvested
 	}
-	<-e.harvested
 	return e.c.Close()
 }
 
@@ -536,8 +583,18 @@ func (e *Engine) harvest() {
 	out := make([]*Request, maxEvents)
 	ctx := context.Background()
 	pause := time.Millisecond
+	// idle: nothing was in flight when last looked. Only the harvester
+	// lowers inflight, so it can turn 0 only in a round that harvested,
+	// which looks again; a stale true (submissions since) costs a timeout
+	// and a look, no more.
+	idle := true
 	for !e.stop.Load() {
-		n, err := e.c.Wait(ctx, 1, out)
+		wctx := ctx
+		if idle {
+			e.hctx.deadline = time.Now().Add(e.idleWait)
+			wctx = &e.hctx
+		}
+		n, err := e.c.Wait(wctx, 1, out)
 		for _, r := range out[:n] {
 			r.User().(*fileReq).release()
 		}
@@ -549,9 +606,14 @@ func (e *Engine) harvest() {
 				e.flushLocked()
 			}
 			e.signalIdleLocked()
+			idle = e.inflight == 0
+			e.mu.Unlock()
+		} else if idle {
+			e.mu.Lock()
+			idle = e.inflight == 0
 			e.mu.Unlock()
 		}
-		if err != nil && !errors.Is(err, ErrInterrupted) && n == 0 {
+		if err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, context.DeadlineExceeded) && n == 0 {
 			// Not expected from a live context; do not spin on it.
 			time.Sleep(pause)
 			pause = min(2*pause, 100*time.Millisecond)

@@ -1,6 +1,8 @@
 package aio
 
 import (
+	"fmt"
+	"math"
 	"math/bits"
 	"os"
 	"sync"
@@ -47,14 +49,34 @@ var alignment = sync.OnceValue(func() int {
 // memory is ordinary Go heap memory, which the garbage collector never
 // moves; it lives as long as the slice is referenced. For n <= 0 it is an
 // empty slice.
+//
+// It allocates up to n plus the alignment. A size no buffer can have (n
+// plus the alignment beyond math.MaxInt, or more than make accepts) panics,
+// as make does, with a message naming AlignedBuffer and n; it never
+// returns a buffer shorter than n. A size make accepts but memory cannot
+// hold ends the program, as make's does.
 func AlignedBuffer(n int) []byte {
 	if n <= 0 {
 		return []byte{}
 	}
-	a := max(alignment(), min(pageSize, 1<<bits.Len(uint(n-1))))
-	b := make([]byte, n+a)
+	a := max(alignment(), min(pageSize, 1<<bits.Len(uint(n-1)))) // 1<<63 is negative: then alignment()
+	if n > math.MaxInt-a {
+		panic(fmt.Sprintf("aio: AlignedBuffer(%d): size out of range (plus the alignment, %d, it overflows int)", n, a))
+	}
+	b := makeAligned(n, a)
 	off := (a - int(uintptr(unsafe.Pointer(&b[0]))%uintptr(a))) % a
 	return b[off : off+n : off+n]
+}
+
+// makeAligned makes n+a bytes, turning make's panic for a length out of
+// range into one that names AlignedBuffer and n.
+func makeAligned(n, a int) []byte {
+	defer func() {
+		if r := recover(); r != nil {
+			panic(fmt.Sprintf("aio: AlignedBuffer(%d): size out of range: %v", n, r))
+		}
+	}()
+	return make([]byte, n+a)
 }
 
 var pageSize = os.Getpagesize()
