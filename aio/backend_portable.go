@@ -55,6 +55,7 @@ type portableJob struct {
 	errno  syscall.Errno
 	ran    bool               // the system call gave the result
 	missed bool               // a read that does not wait could not do it
+	part   int                // bytes of r.buf that read left filled before it missed: the worker reads on from there
 	run    func(uintptr)      // r.runPortable, made once
 	stream func(uintptr) bool // r.runStream, made once
 
@@ -189,7 +190,7 @@ func (b *portableBackend) submit(batch []*Request, res []syscall.Errno) {
 	for _, r := range batch {
 		r.engine = engineGoroutine
 		r.pj.slot, r.pj.gen = r.slot, r.gen
-		r.pj.missed = false
+		r.pj.missed, r.pj.part = false, 0
 		r.pj.state.Store(jobQueued)
 	}
 	b.mu.Lock()

@@ -22,7 +22,8 @@ func canInline(r *Request) bool {
 }
 
 // runInline is a pread that does not wait: it stores r's result only if the
-// cache held all of it (or the file ends there), and reports whether it did.
+// cache held all of it (or the file ends there), and reports whether it did;
+// what it read of a read the cache held in part is kept (pj.part).
 // A file whose filesystem refuses RWF_NOWAIT (or a kernel without preadv2 or
 // the flag) is remembered, and its requests go to the workers from then on.
 // A read of at most rawReadMax bytes is a raw call, without the scheduler's
@@ -44,7 +45,12 @@ func (r *Request) runInline(fd uintptr) {
 		case 0:
 			if int(n) == len(r.buf) || n == 0 {
 				r.pj.n, r.pj.errno, r.pj.ran = int(n), 0, true
+				return
 			}
+			// The cache held the first n bytes, now in the buffer: the
+			// worker reads the rest, so that no byte past the count it
+			// reports is written, even if the file is cut meanwhile.
+			r.pj.part = int(n)
 			return
 		case syscall.EINTR:
 			continue

@@ -23,7 +23,9 @@ func portableIO(r *Request, fd int) (int, syscall.Errno) {
 	)
 	switch r.op {
 	case opRead:
-		n, errno = readFull(r, fd, r.buf, r.off)
+		p := r.pj.part // already read by a read that does not wait (runInline)
+		n, errno = readFull(r, fd, r.buf[p:], r.off+int64(p))
+		n += p
 	case opWrite:
 		n, errno = writeFull(r, fd, r.buf, r.off)
 	case opReadv:
