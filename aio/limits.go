@@ -59,7 +59,12 @@ func AlignedBuffer(n int) []byte {
 	if n <= 0 {
 		return []byte{}
 	}
-	a := max(alignment(), min(pageSize, 1<<bits.Len(uint(n-1)))) // 1<<63 is negative: then alignment()
+	a := alignment()
+	if n > pageSize {
+		a = max(a, pageSize)
+	} else {
+		a = max(a, 1<<bits.Len(uint(n-1)))
+	}
 	if n > math.MaxInt-a {
 		panic(fmt.Sprintf("aio: AlignedBuffer(%d): size out of range (plus the alignment, %d, it overflows int)", n, a))
 	}
