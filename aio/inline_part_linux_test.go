@@ -56,7 +56,9 @@ func TestInlinePartThenCut(t *testing.T) {
 	}
 	r.class = classify(uintptr(fd))
 	if !canInline(r) {
-		t.Fatalf("a read of a buffered regular file cannot run inline: class %+v", r.class)
+		// The filesystem, or an emulator such as qemu-user, refused
+		// RWF_NOWAIT before (noInline), or the OS has no such read.
+		t.Skipf("reads that do not wait are not used here: class %+v", r.class)
 	}
 	// As the waiter (or a worker) does it: the read that does not wait,
 	// then the file cut, then the worker's read.
