@@ -549,21 +549,12 @@ func (b *portableBackend) perform(r *Request) event {
 	r.pj.n, r.pj.errno, r.pj.ran = 0, 0, false
 	var err error
 	switch {
-	case r.class.stream() && r.op != opFlush && r.op != opDataSync:
-		// It may wait in the poller, or in the system call itself where
-		// the descriptor is in blocking mode (os.Stdin, or a file whose
-		// Fd was called).
-		b.park(1)
-		if r.op == opRead || r.op == opReadv {
-			err = r.rc.Read(r.pj.stream)
-		} else {
-			err = r.rc.Write(r.pj.stream)
-		}
-		b.park(-1)
 	case r.class.waitsWithoutEnd() && r.op != opFlush && r.op != opDataSync:
-		// A character device may wait without end too: in the poller,
-		// where os.OpenFile put it (it answers EAGAIN until ready, and
-		// runStream then has the poller wait), or in the system call.
+		// A stream, or a Linux character device: it may wait in the
+		// poller, where os.OpenFile put it (it answers EAGAIN until ready,
+		// and runStream then has the poller wait), or in the system call
+		// itself where the descriptor is in blocking mode (os.Stdin, or a
+		// file whose Fd was called).
 		b.park(1)
 		if r.op == opRead || r.op == opReadv {
 			err = r.rc.Read(r.pj.stream)
